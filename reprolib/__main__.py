@@ -1,0 +1,83 @@
+"""Command line: ``python -m reprolib {data,run,sections} ...``.
+
+* ``python -m reprolib data fetch mnist fashion_mnist``: cache datasets (offline sources here).
+* ``python -m reprolib run closer_look/separation --profile smoke -p n_test=100``: execute a section's
+  notebook with papermill (parameters parsed as YAML values) into ``book/executed/``.
+* ``python -m reprolib compute closer_look/table2 --profile cpu``: the same computation as the notebook,
+  with progress bars (for long background runs; the notebook then reuses the stored result).
+* ``python -m reprolib sections``: list the sections and their parameters.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import ReproError
+
+
+def _parse_params(pairs: list[str]) -> dict:
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ReproError(f"parameter '{pair}' must look like key=value")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reprolib", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_data = sub.add_parser("data", help="fetch and cache datasets")
+    p_data.add_argument("action", choices=["fetch"])
+    p_data.add_argument("names", nargs="+")
+    p_run = sub.add_parser("run", help="execute a section's notebook with papermill")
+    p_run.add_argument("section")
+    p_run.add_argument("--profile", default="cpu")
+    p_run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    p_run.add_argument("--recompute", action="store_true", help="ignore stored results")
+    p_run.add_argument("--out", default=None, help="executed notebook path (default book/executed/...)")
+    p_comp = sub.add_parser("compute", help="compute a section's results without a notebook (progress bars)")
+    p_comp.add_argument("section")
+    p_comp.add_argument("--profile", default="cpu")
+    p_comp.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    p_comp.add_argument("--recompute", action="store_true")
+    sub.add_parser("sections", help="list sections and parameters")
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "data":
+            from . import data
+
+            for name in args.names:
+                data.fetch(name)
+                print(f"{name}: cached in {data.data_dir() / name}")
+        elif args.cmd == "sections":
+            from . import profiles
+
+            for s in profiles.sections():
+                print(f"{s}: {', '.join(profiles.resolve(s, 'cpu'))}")
+        elif args.cmd == "compute":
+            from . import closer_look, profiles
+
+            if args.section not in closer_look.SECTIONS:
+                raise ReproError(f"unknown section '{args.section}'; known: {', '.join(closer_look.SECTIONS)}")
+            cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
+            for artifact, rec in closer_look.SECTIONS[args.section](cfg, args.profile, args.recompute).items():
+                print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
+        else:
+            from . import pipeline
+
+            params = _parse_params(args.param)
+            out = pipeline.execute(args.section, profile=args.profile, params=params, recompute=args.recompute,
+                                   out=args.out)
+            print(f"executed {args.section} ({args.profile}) -> {out}")
+    except ReproError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

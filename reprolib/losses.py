@@ -1,0 +1,149 @@
+"""Training methods as loss objects plugged into the one training loop (closer_look §5, TRADES §4).
+
+Each method is a small class: ``loss(model, x, y) -> (scalar loss, stats)``; it never touches the
+optimizer and leaves the model in the mode it found it (attacks switch to eval and back). Losses
+are batch means; the loop multiplies by the batch size for the closer_look code's sum reduction.
+
+* ``Natural``: cross-entropy.
+* ``AT`` (Madry et al.): CE on PGD examples (uniform start, closer_look: 10 steps of eps/5).
+* ``RST`` (Raghunathan et al., labelled part): CE(x) + rst_lambda * CE(x_adv).
+* ``TRADES`` (Zhang et al.): CE(f(x), y) + beta * KL(p(x) || p(x')), x' from the KL attack.
+* ``GR`` (gradient regularisation, Finlay & Oberman's finite-difference form).
+* ``LLR`` (local linearity regularisation, Qin et al., as in their paper; see the book for how the
+  closer_look code differs).
+Adding a method is adding one class and one entry in :data:`METHODS`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from . import attacks
+from .errors import ConfigError
+
+
+@dataclass
+class Natural:
+    def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor):
+        loss = F.cross_entropy(model(x), y)
+        return loss, {"ce": loss.detach()}
+
+
+@dataclass
+class _Attacked:
+    """Shared attack settings of the adversarial methods (L-inf, in pixel units)."""
+
+    eps: float
+    steps: int = 10
+    step_size: float = 0.02
+
+    def __post_init__(self):
+        attacks.check_threat(self.eps, self.steps, self.step_size)
+
+    def adversarial(self, model, x, y):
+        return attacks.pgd(model, x, y, eps=self.eps, steps=self.steps, step_size=self.step_size)
+
+
+@dataclass
+class AT(_Attacked):
+    def __call__(self, model, x, y):
+        loss = F.cross_entropy(model(self.adversarial(model, x, y)), y)
+        return loss, {"adv_ce": loss.detach()}
+
+
+@dataclass
+class RST(_Attacked):
+    rst_lambda: float = 1.0
+
+    def __call__(self, model, x, y):
+        x_adv = self.adversarial(model, x, y)
+        logits = model(torch.cat([x, x_adv]))  # one pass; BatchNorm then sees the joint batch
+        ce, adv_ce = F.cross_entropy(logits[:len(x)], y), F.cross_entropy(logits[len(x):], y)
+        return ce + self.rst_lambda * adv_ce, {"ce": ce.detach(), "adv_ce": adv_ce.detach()}
+
+
+@dataclass
+class TRADES(_Attacked):
+    beta: float = 6.0
+
+    def __call__(self, model, x, y):
+        with torch.no_grad(), attacks.eval_mode(model):
+            p_clean = F.softmax(model(x), 1)
+        x_adv = attacks.trades_attack(model, x, p_clean, eps=self.eps, steps=self.steps, step_size=self.step_size)
+        logits_nat = model(x)
+        ce = F.cross_entropy(logits_nat, y)
+        # KL(p(x) || p(x')) with gradient through both arguments, batch mean (TRADES code).
+        kl = F.kl_div(F.log_softmax(model(x_adv), 1), F.softmax(logits_nat, 1), reduction="batchmean")
+        return ce + self.beta * kl, {"ce": ce.detach(), "kl": kl.detach()}
+
+
+@dataclass
+class GR:
+    """CE(x) + gr_lambda/2 * mean_i [(CE_i(x + h v_i) - CE_i(x)) / h]^2, v_i = grad_x CE_i / ||.||_2 (detached)."""
+
+    gr_lambda: float = 1.0
+    gr_h: float = 1.0
+
+    def __call__(self, model, x, y):
+        x = x.detach().requires_grad_(True)
+        ce_i = F.cross_entropy(model(x), y, reduction="none")
+        (g,) = torch.autograd.grad(ce_i.sum(), x, retain_graph=True)
+        v = (g / g.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)).detach()
+        ce_h = F.cross_entropy(model(x.detach() + self.gr_h * v), y, reduction="none")
+        penalty = 0.5 * (((ce_h - ce_i) / self.gr_h) ** 2).mean()
+        ce = ce_i.mean()
+        return ce + self.gr_lambda * penalty, {"ce": ce.detach(), "gr": penalty.detach()}
+
+
+@dataclass
+class LLR(_Attacked):
+    """CE(x) + llr_lambda * gamma + llr_mu * |delta . grad CE(x)|, gamma = |CE(x+delta) - CE(x) - delta . grad CE(x)|,
+    delta maximising gamma over the eps-ball (Qin et al. 2019; 2 steps of eps/2 in closer_look)."""
+
+    steps: int = 2
+    step_size: float = 0.05
+    llr_lambda: float = 4.0
+    llr_mu: float = 3.0
+
+    def _terms(self, model, x, y, delta, create_graph):
+        x = x.detach().requires_grad_(True)
+        ce_i = F.cross_entropy(model(x), y, reduction="none")
+        (g,) = torch.autograd.grad(ce_i.sum(), x, create_graph=create_graph)
+        lin = (delta * g).flatten(1).sum(1)
+        ce_d = F.cross_entropy(model(x + delta), y, reduction="none")
+        return ce_i, (ce_d - ce_i - lin).abs(), lin.abs()
+
+    def __call__(self, model, x, y):
+        with attacks.eval_mode(model):
+            xi = x.detach().requires_grad_(True)
+            (g0,) = torch.autograd.grad(F.cross_entropy(model(xi), y, reduction="sum"), xi)
+            ce0 = F.cross_entropy(model(x), y, reduction="none").detach()
+
+            def gamma(logits, target, delta):  # per-example local non-linearity, g0 and ce0 fixed
+                return (F.cross_entropy(logits, target, reduction="none") - ce0
+                        - (delta * g0).flatten(1).sum(1)).abs()
+
+            x_adv, _ = attacks.maximize(model, x, y, objective=gamma, eps=self.eps, steps=self.steps,
+                                        step_size=self.step_size, start="normal")
+        ce_i, gam, lin = self._terms(model, x, y, (x_adv - x).detach(), create_graph=True)
+        ce, gam, lin = ce_i.mean(), gam.mean(), lin.mean()
+        return ce + self.llr_lambda * gam + self.llr_mu * lin, {"ce": ce.detach(), "gamma": gam.detach(),
+                                                               "lin": lin.detach()}
+
+
+METHODS = {"natural": Natural, "at": AT, "rst": RST, "trades": TRADES, "gr": GR, "llr": LLR}
+
+
+def build(method: str, **kwargs):
+    """A loss object by name, e.g. ``build("trades", eps=0.1, beta=6.0)``."""
+    if method not in METHODS:
+        raise ConfigError(f"unknown method '{method}'; known: {', '.join(METHODS)}")
+    cls = METHODS[method]
+    fields = set(getattr(cls, "__dataclass_fields__", {}))
+    unknown = set(kwargs) - fields
+    if unknown:
+        raise ConfigError(f"method '{method}' has no parameter(s) {sorted(unknown)}; known: {sorted(fields)}")
+    return cls(**kwargs)

@@ -1,0 +1,52 @@
+"""The papers' published numbers, copied from ``shared/REPRO_SPEC.md`` (a test checks them against it).
+
+Accuracies are fractions in [0, 1]; Lipschitz constants are unitless; separations are distances
+on pixels in [0, 1].
+"""
+
+# closer_look Table 1 and cake Table 2: (min train-train, min test-train) L-inf separation, and the
+# eps the papers attack with on that dataset.
+SEPARATION = {
+    "mnist": {"train_train": 0.737, "test_train": 0.812, "eps": 0.1, "source": "closer_look Table 1"},
+    "fashion_mnist": {"train_train": 0.318, "test_train": 0.322, "eps": 0.1, "source": "cake Table 2"},
+    "cifar10": {"train_train": 0.212, "test_train": 0.220, "eps": 0.031, "source": "closer_look Table 1"},
+    "svhn": {"train_train": 0.094, "test_train": 0.110, "eps": 0.031, "source": "closer_look Table 1"},
+}
+
+_T2_COLUMNS = ("train_acc", "test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
+_T2 = {
+    "CNN1": {
+        "Natural": (100.00, 99.20, 59.83, 67.25, 0.80, 0.45),
+        "GR": (99.99, 99.29, 91.03, 26.05, 0.70, 3.49),
+        "LLR": (100.00, 99.43, 92.14, 30.44, 0.57, 4.42),
+        "AT": (99.98, 99.31, 97.21, 8.84, 0.67, 2.67),
+        "RST(λ=.5)": (100.00, 99.34, 96.53, 11.09, 0.66, 3.16),
+        "RST(λ=1)": (100.00, 99.31, 96.96, 11.31, 0.69, 2.95),
+        "RST(λ=2)": (100.00, 99.31, 97.09, 12.39, 0.69, 2.87),
+        "TRADES(β=1)": (99.81, 99.26, 96.60, 9.69, 0.55, 2.10),
+        "TRADES(β=3)": (99.21, 98.96, 96.66, 7.83, 0.25, 1.33),
+        "TRADES(β=6)": (97.50, 97.54, 93.68, 2.87, -0.04, 0.37),
+    },
+    "CNN2": {
+        "Natural": (100.00, 99.51, 86.01, 23.06, 0.49, -0.28),
+        "GR": (99.99, 99.55, 93.71, 20.26, 0.44, 2.55),
+        "LLR": (100.00, 99.57, 95.13, 9.75, 0.43, 2.28),
+        "AT": (99.98, 99.48, 98.03, 6.09, 0.50, 1.92),
+        "RST(λ=.5)": (100.00, 99.53, 97.72, 8.27, 0.47, 2.27),
+        "RST(λ=1)": (100.00, 99.55, 98.27, 6.26, 0.45, 1.73),
+        "RST(λ=2)": (100.00, 99.56, 98.48, 4.55, 0.44, 1.52),
+        "TRADES(β=1)": (99.96, 99.58, 98.10, 4.74, 0.38, 1.70),
+        "TRADES(β=3)": (99.80, 99.57, 98.54, 2.14, 0.23, 1.18),
+        "TRADES(β=6)": (99.61, 99.59, 98.73, 1.36, 0.02, 0.80),
+    },
+}
+
+
+def _as_fractions(row: tuple) -> dict:
+    return {c: (v if c == "lipschitz" else round(v / 100, 6)) for c, v in zip(_T2_COLUMNS, row)}
+
+
+# closer_look Table 2 (MNIST, eps = 0.1): {arch: {method: {column: value}}}, accuracies as fractions.
+CLOSER_LOOK_TABLE2 = {arch: {m: _as_fractions(r) for m, r in rows.items()} for arch, rows in _T2.items()}
+CLOSER_LOOK_TABLE2_PERCENT = _T2
+CLOSER_LOOK_TABLE2_COLUMNS = _T2_COLUMNS

@@ -1,0 +1,62 @@
+"""Text notebook -> papermill run -> executed notebook for the book (and for nbval in the tests).
+
+``notebooks/<paper>/<section>.md`` (MyST jupytext) is converted to ipynb, executed by papermill with
+``profile`` and parameter overrides injected, and written to ``book/executed/<paper>/<section>.ipynb``
+(the book's toc points there; the folder is a build product, not committed).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .paths import REPO_ROOT
+from .profiles import PROFILES, sections
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+EXECUTED = REPO_ROOT / "book" / "executed"
+
+
+def notebook_path(section: str) -> Path:
+    path = NOTEBOOKS / f"{section}.md"
+    if not path.exists():
+        raise ConfigError(f"unknown section '{section}'; known: {', '.join(all_sections())}")
+    return path
+
+
+def all_sections() -> list[str]:
+    """Sections with a notebook, in toc order of the profiles registry."""
+    have = {str(p.relative_to(NOTEBOOKS).with_suffix("")) for p in NOTEBOOKS.rglob("*.md")}
+    return [s for s in sections() if s in have]
+
+
+def to_ipynb(section: str, dest: Path) -> Path:
+    import jupytext
+
+    nb = jupytext.read(notebook_path(section))
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    jupytext.write(nb, dest)
+    return dest
+
+
+def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None = None, recompute: bool = False,
+            out: str | Path | None = None, prepare_only: bool = False) -> Path:
+    """Run one section's notebook with papermill; returns the executed notebook's path."""
+    import papermill as pm
+
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile '{profile}'; choose from {', '.join(PROFILES)}")
+    from .profiles import resolve
+
+    resolve(section, profile, **(params or {}))  # fail fast, with a clear message, before starting a kernel
+    out = Path(out) if out else EXECUTED / f"{section}.ipynb"
+    src = to_ipynb(section, out.with_suffix(".src.ipynb"))
+    parameters = {"profile": profile, "recompute": recompute, **(params or {})}
+    try:
+        pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name="python3", cwd=str(out.parent),
+                            prepare_only=prepare_only, progress_bar=False, log_output=bool(os.environ.get("CI")))
+    finally:
+        src.unlink(missing_ok=True)
+    return out

@@ -1,0 +1,94 @@
+"""What a results page shows: paper vs ours tables, claims box, provenance footer, rerun note.
+
+Everything here formats records from the results store; nothing computes or types a number.
+"""
+from __future__ import annotations
+
+import html
+from typing import Iterable
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+
+def paper_vs_ours(rows: list[dict], *, index: Iterable[str], metrics: dict[str, str], percent: Iterable[str] = (),
+                  tolerance: dict[str, float] | None = None) -> pd.DataFrame:
+    """One row per result; for each metric the columns (label, paper), (label, ours), (label, Δ).
+
+    ``metrics`` maps a row key to its display label; values listed in ``percent`` are fractions shown
+    as percentages. ``tolerance`` (in display units) is stored in ``df.attrs`` for :func:`styled`.
+    """
+    index = list(index)
+    percent = set(percent)
+    table = {}
+    for key, label in metrics.items():
+        scale = 100.0 if key in percent else 1.0
+        ours = [r.get(key) for r in rows]
+        paper = [r.get("paper", {}).get(key) for r in rows]
+        table[(label, "paper")] = [None if p is None else p * scale for p in paper]
+        table[(label, "ours")] = [None if o is None else o * scale for o in ours]
+        table[(label, "Δ")] = [None if p is None or o is None else (o - p) * scale for o, p in zip(ours, paper)]
+    df = pd.DataFrame(table, index=pd.MultiIndex.from_tuples([tuple(r[k] for k in index) for r in rows], names=index)
+                      if len(index) > 1 else pd.Index([r[index[0]] for r in rows], name=index[0]))
+    df.columns = pd.MultiIndex.from_tuples(df.columns)
+    df.attrs["tolerance"] = {metrics[k]: v for k, v in (tolerance or {}).items()}
+    return df
+
+
+def styled(df: pd.DataFrame, digits: int = 2):
+    """Format numbers; mark |Δ| above the stated tolerance in orange (tolerance shown in the caption)."""
+    tol = df.attrs.get("tolerance", {})
+
+    def colour(col: pd.Series):
+        label, kind = col.name
+        if kind != "Δ" or label not in tol:
+            return [""] * len(col)
+        return ["background-color: #fdd49e" if pd.notna(v) and abs(v) > tol[label] else "" for v in col]
+
+    sty = df.style.format(lambda v: "—" if pd.isna(v) else f"{v:.{digits}f}").apply(colour, axis=0)
+    if tol:
+        sty = sty.set_caption("Δ = ours − paper; orange: |Δ| above tolerance ("
+                              + ", ".join(f"{k}: {v:g}" for k, v in tol.items()) + ")")
+    return sty
+
+
+def claims_box(claims: list[dict]) -> Markdown:
+    """A table of the paper's claims as checked on our numbers."""
+    if not claims:
+        return Markdown("*No claims could be checked with this configuration.*")
+    lines = ["| | claim | evidence |", "|---|---|---|"]
+    for c in claims:
+        mark = "✅ holds" if c["passed"] else "❌ does not hold"
+        lines.append(f"| {mark} | {c['text']} | {c['evidence']} |")
+    n = sum(c["passed"] for c in claims)
+    lines.append(f"\n**{n} of {len(claims)} checked claims hold** on the numbers above.")
+    return Markdown("\n".join(lines))
+
+
+def provenance_footer(*records: dict) -> HTML:
+    """Commit, profile, config hash, wall time, torch version and date of each record."""
+    parts = []
+    for r in records:
+        p = r["provenance"]
+        reused = "reused from results/" if r.get("reused") else "computed in this run"
+        parts.append(
+            f"<b>{html.escape(r['artifact'])}</b>: profile <code>{r['profile']}</code>, config "
+            f"<code>{r['config_hash'][:12]}</code>, commit <code>{html.escape(p['commit'])}</code>, "
+            f"{p['seconds']:.0f} s on {p['threads']} thread(s) ({html.escape(p['device'])}), "
+            f"torch {p['torch']}, reprolib {p['reprolib']}, {p['date']} — {reused}")
+    return HTML('<div class="provenance" style="font-size:0.8em;color:#555;border-top:1px solid #ccc;'
+                'margin-top:1em;padding-top:0.5em">Provenance. ' + "<br>".join(parts) + "</div>")
+
+
+def rerun_note(section: str, cfg: dict) -> Markdown:
+    """The exact commands that rerun this page, and the parameters they accept."""
+    params = ", ".join(f"`{k}`" for k in cfg)
+    return Markdown(
+        f"**Rerun this page.** `python -m reprolib run {section} --profile smoke -p KEY=VALUE`, or with papermill: "
+        f"`jupytext --to ipynb --set-kernel python3 notebooks/{section}.md -o in.ipynb && "
+        f"papermill in.ipynb out.ipynb -p profile smoke`. Parameters: `profile` (smoke, cpu, paper), "
+        f"`recompute` (True/False), {params}.")
+
+
+def config_table(cfg: dict) -> pd.DataFrame:
+    return pd.DataFrame({"value": [str(v) for v in cfg.values()]}, index=pd.Index(list(cfg), name="parameter"))

@@ -1,0 +1,156 @@
+"""Results store: small JSON records with provenance, reused when the configuration matches.
+
+One shape for every chapter (``shared/RESULTS.md``): ``results/<paper>/<slug>.json`` for the
+``cpu`` profile (what the book publishes) and ``<slug>@<profile>.json`` for the others. A
+sweep writes one record per configuration under ``results/<paper>/<slug>/<hash>.json`` so
+that an interrupted sweep loses at most the configuration it was running.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from .errors import ConfigError
+from .paths import REPO_ROOT, results_dir
+
+SCHEMA = 1
+STATUSES = ("reproduced", "partial", "paper-profile-only", "not-reproduced")
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a configuration (key order does not matter)."""
+    canonical = json.dumps({"schema": SCHEMA, **config}, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def artifact_path(artifact: str, profile: str, root: Path | None = None) -> Path:
+    """``closer_look.table2`` -> ``results/closer_look/table2.json`` (``@<profile>`` unless cpu)."""
+    paper, _, slug = artifact.partition(".")
+    if not slug:
+        raise ConfigError(f"artifact '{artifact}' must look like '<paper>.<slug>'")
+    name = slug if profile == "cpu" else f"{slug}@{profile}"
+    return Path(root or results_dir()) / paper / f"{name}.json"
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write JSON to a temporary file in the same folder, then rename: never a partial file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _git_commit() -> str:
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "reprolib"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        return (sha or "unknown") + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(seconds: float, seeds: list[int] | None = None) -> dict[str, Any]:
+    from . import __version__
+
+    return {
+        "commit": _git_commit(), "reprolib": __version__, "torch": torch.__version__.split("+")[0],
+        "device": "cpu" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
+        "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
+        "seeds": list(seeds or []), "seconds": round(float(seconds), 2),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def load(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[str, Any] | None:
+    path = artifact_path(artifact, profile, root)
+    if not path.exists():
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def cached(artifact: str, *, profile: str, config: dict[str, Any], compute: Callable[[], dict[str, Any]],
+           recompute: bool = False, root: Path | None = None) -> dict[str, Any]:
+    """The stored record of ``artifact`` if its config hash matches ``config``; else compute and store it.
+
+    ``compute()`` returns a dict with ``rows`` (list of dicts) and optionally ``claims``, ``status``,
+    ``notes``, ``seeds`` and any extra small fields. The returned record has ``reused`` set.
+    """
+    path = artifact_path(artifact, profile, root)
+    h = config_hash(config)
+    if not recompute and path.exists():
+        with open(path) as f:
+            record = json.load(f)
+        if record.get("config_hash") == h:
+            record["reused"] = True
+            return record
+    t0 = time.perf_counter()
+    out = dict(compute())
+    seconds = out.pop("seconds", None) or time.perf_counter() - t0
+    record = {
+        "artifact": artifact, "profile": profile, "config": config, "config_hash": h,
+        "provenance": provenance(seconds, out.pop("seeds", config.get("seeds"))),
+        "rows": out.pop("rows"), "claims": out.pop("claims", []),
+        "status": out.pop("status", "reproduced"), "notes": out.pop("notes", ""), **out,
+    }
+    if record["status"] not in STATUSES:
+        raise ConfigError(f"status '{record['status']}' unknown; known: {', '.join(STATUSES)}")
+    atomic_write_json(path, record)
+    record["reused"] = False
+    return record
+
+
+def sweep_dir(artifact: str, profile: str, root: Path | None = None) -> Path:
+    return artifact_path(artifact, profile, root).with_suffix("")
+
+
+def cached_run(artifact: str, *, profile: str, config: dict[str, Any], compute: Callable[[], dict[str, Any]],
+               recompute: bool = False, root: Path | None = None) -> dict[str, Any]:
+    """One configuration of a sweep, stored as ``<sweep_dir>/<hash[:16]>.json`` (same record shape)."""
+    h = config_hash(config)
+    path = sweep_dir(artifact, profile, root) / f"{h[:16]}.json"
+    if not recompute and path.exists():
+        with open(path) as f:
+            record = json.load(f)
+        if record.get("config_hash") == h:
+            record["reused"] = True
+            return record
+    t0 = time.perf_counter()
+    out = dict(compute())
+    record = {"artifact": artifact, "profile": profile, "config": config, "config_hash": h,
+              "provenance": provenance(time.perf_counter() - t0, [config.get("seed", 0)]), **out}
+    atomic_write_json(path, record)
+    record["reused"] = False
+    return record
+
+
+def load_all(root: Path | None = None) -> list[dict[str, Any]]:
+    """Every top-level record under the results root (sweep folders excluded)."""
+    root = Path(root or results_dir())
+    records = []
+    for path in sorted(root.glob("*/*.json")):
+        with open(path) as f:
+            records.append(json.load(f))
+    return records

@@ -1,0 +1,146 @@
+"""The one training loop (every method of every chapter trains through :func:`fit`).
+
+Epochs over in-memory tensors, SGD/Adam, multi-step learning-rate decay, optional bf16 autocast,
+tqdm progress, and a checkpoint written atomically after every epoch. A run that finds its own
+checkpoint (same configuration) resumes from it and ends with the same weights as an
+uninterrupted run: the data order is a function of (seed, epoch) and the RNG state is saved.
+Under ``torchrun`` (more than one process) the model is wrapped in DistributedDataParallel and
+each process takes an equal share of every global batch.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from .errors import ConfigError
+from .results import config_hash
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 5
+    batch_size: int = 64
+    optimizer: str = "sgd"          # "sgd" | "adam"
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    milestones: tuple[int, ...] = ()  # epochs at which lr is multiplied by 0.1
+    reduction: str = "mean"         # "sum" multiplies the mean loss by the batch size (closer_look code)
+    precision: str = "fp32"         # "bf16": autocast on CPU/GPU
+    seed: int = 0
+
+    def __post_init__(self):
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ConfigError(f"epochs={self.epochs!r} must be an integer >= 1")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ConfigError(f"batch_size={self.batch_size!r} must be an integer >= 1")
+        if self.optimizer not in ("sgd", "adam"):
+            raise ConfigError(f"optimizer={self.optimizer!r} unknown; known: sgd, adam")
+        if not self.lr > 0:
+            raise ConfigError(f"lr={self.lr!r} must be > 0")
+        if self.reduction not in ("mean", "sum"):
+            raise ConfigError(f"reduction={self.reduction!r} unknown; known: mean, sum")
+        if self.precision not in ("fp32", "bf16"):
+            raise ConfigError(f"precision={self.precision!r} unknown; known: fp32, bf16")
+
+
+@dataclass
+class History:
+    epochs: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    resumed_from: int = 0
+
+
+def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _save_atomic(obj, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable, cfg: TrainConfig,
+        checkpoint: str | Path | None = None, progress: bool = True, desc: str = "train",
+        stop_after_epoch: int | None = None) -> History:
+    """Train ``model`` on ``(x, y)`` with ``loss_fn(model, xb, yb) -> (loss, stats)``.
+
+    ``checkpoint``: file written after every epoch; if it exists and was written for the same
+    configuration (``cfg`` and the loss's repr), training resumes from it. ``stop_after_epoch``
+    simulates an interruption (tests).
+    """
+    if len(x) != len(y) or len(x) == 0:
+        raise ConfigError(f"x and y must be non-empty and of equal length (got {len(x)} and {len(y)})")
+    rank, world = _world()
+    if cfg.batch_size % world:
+        raise ConfigError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
+    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    opt = _optimizer(cfg, model.parameters())
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=0.1)
+    tag = config_hash({"train": asdict(cfg), "loss": repr(loss_fn), "n": len(x)})
+    history, start_epoch = History(), 0
+    torch.manual_seed(cfg.seed + rank)
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt and ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        if state.get("tag") == tag:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            torch.set_rng_state(state["rng"])
+            history.epochs, start_epoch = state["history"], state["epoch"]
+            history.resumed_from = start_epoch
+    autocast = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if cfg.precision == "bf16"
+                else contextlib.nullcontext())
+    local = cfg.batch_size // world
+    t0 = time.perf_counter()
+    for epoch in range(start_epoch, cfg.epochs):
+        g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+        perm = torch.randperm(len(x), generator=g)
+        model.train()
+        sums: dict[str, float] = {}
+        n_batches = (len(x) + cfg.batch_size - 1) // cfg.batch_size
+        bar = tqdm(range(n_batches), desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", leave=False,
+                   disable=not progress or rank != 0, mininterval=5)
+        for b in bar:
+            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size][rank * local:(rank + 1) * local]
+            xb, yb = x[idx], y[idx]
+            with autocast:
+                loss, stats = loss_fn(net, xb, yb)
+            if cfg.reduction == "sum":
+                loss = loss * len(xb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            for k, v in stats.items():
+                sums[k] = sums.get(k, 0.0) + float(v)
+        sched.step()
+        history.epochs.append({"epoch": epoch + 1, **{k: v / n_batches for k, v in sums.items()},
+                               "lr": opt.param_groups[0]["lr"]})
+        if ckpt and rank == 0:
+            _save_atomic({"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                          "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
+                          "history": history.epochs, "config": asdict(cfg), "loss": repr(loss_fn)}, ckpt)
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
+            break
+    history.seconds = time.perf_counter() - t0
+    return history

@@ -1,0 +1,59 @@
+"""Shared fixtures. Tests never write into the committed results/ or artifacts/: both point to a
+session temporary folder. The data cache is shared (read-only use; `make data` fills it)."""
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+
+_TMP = Path(tempfile.mkdtemp(prefix="reprolib-tests-"))
+os.environ["REPROLIB_RESULTS"] = str(_TMP / "results")
+os.environ["REPROLIB_ARTIFACTS"] = str(_TMP / "artifacts")
+torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+
+
+@pytest.fixture(scope="session")
+def session_tmp() -> Path:
+    return _TMP
+
+
+@pytest.fixture(scope="session")
+def mnist_small():
+    """2,000 training and 500 test MNIST images as floats in [0, 1]."""
+    from reprolib import data
+
+    train = data.load("mnist", "train").subset(2000, seed=0)
+    test = data.load("mnist", "test").subset(500, seed=0)
+    return train.float(), train.y, test.float(), test.y
+
+
+@pytest.fixture(scope="session")
+def trained_cnn(mnist_small):
+    """A StdCNN trained naturally for 2 epochs on 2,000 images (seconds; ~90% test accuracy)."""
+    from reprolib import losses, models
+    from reprolib.train import TrainConfig, fit
+
+    x, y, _, _ = mnist_small
+    torch.manual_seed(0)
+    model = models.build("StdCNN")
+    fit(model, x, y, loss_fn=losses.build("natural"), cfg=TrainConfig(epochs=3, batch_size=50, lr=0.05),
+        progress=False)
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def smoke_book(session_tmp):
+    """A copy of the book's sources with every section's notebook executed at the smoke profile."""
+    import shutil
+
+    from reprolib import pipeline
+    from reprolib.paths import REPO_ROOT
+
+    root = session_tmp / "book_src"
+    shutil.copytree(REPO_ROOT / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(REPO_ROOT / name, root / name)
+    for section in pipeline.all_sections():
+        pipeline.execute(section, profile="smoke", out=root / "book" / "executed" / f"{section}.ipynb")
+    return root

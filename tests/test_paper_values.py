@@ -1,0 +1,34 @@
+"""The papers' numbers in reprolib.paper_values must be those of shared/REPRO_SPEC.md."""
+import re
+from pathlib import Path
+
+import pytest
+
+from reprolib import paper_values
+from reprolib.paths import REPO_ROOT
+
+SPEC = REPO_ROOT.parent / "shared" / "REPRO_SPEC.md"
+
+
+@pytest.fixture(scope="module")
+def spec_text():
+    if not SPEC.exists():
+        pytest.skip(f"{SPEC} not present in this checkout")
+    return SPEC.read_text()
+
+
+def test_table2_rows_match_the_spec(spec_text):
+    section = spec_text[spec_text.index("### closer_look.table2"):spec_text.index("### closer_look.table3")]
+    cnn1, cnn2 = section.split("CNN2:")[0], section.split("CNN2:")[1]
+    for arch, text in (("CNN1", cnn1), ("CNN2", cnn2)):
+        for method, values in paper_values.CLOSER_LOOK_TABLE2_PERCENT[arch].items():
+            line = next(l for l in text.splitlines() if l.startswith(f"| {method} |"))
+            numbers = tuple(float(v) for v in re.findall(r"-?\d+\.\d+", line))
+            assert numbers == values, (arch, method)
+
+
+@pytest.mark.parametrize("name, label", [("mnist", "MNIST"), ("cifar10", "CIFAR-10"), ("svhn", "SVHN"),
+                                         ("fashion_mnist", "Fashion-MNIST")])
+def test_separation_rows_match_the_spec(spec_text, name, label):
+    p = paper_values.SEPARATION[name]
+    assert f"| {label} | {p['eps']:g} | {p['train_train']:.3f} | {p['test_train']:.3f} |" in spec_text

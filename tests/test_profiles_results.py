@@ -1,0 +1,89 @@
+import json
+
+import pytest
+
+from reprolib import profiles, results
+from reprolib.errors import ConfigError
+
+
+def test_profiles_resolve_and_overrides():
+    cfg = profiles.resolve("closer_look/table2", "smoke", eps=0.2, n_train="all")
+    assert cfg["eps"] == 0.2 and cfg["n_train"] is None
+    assert profiles.resolve("closer_look/table2", "paper")["epochs"] == 160
+    assert profiles.resolve("closer_look/table2", "cpu", epochs=None) == profiles.resolve("closer_look/table2", "cpu")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"profile": "fast"}, "unknown profile 'fast'"),
+    ({"eps": -0.1}, "eps=-0.1 must be a non-negative"),
+    ({"attack_steps": 0}, "attack_steps=0 must be an integer >= 1"),
+    ({"eval_step_size": 0.0}, "eval_step_size=0.0 must be > 0"),
+    ({"archs": ["ResNet99"]}, "unknown model 'ResNet99'"),
+    ({"dataset": "imagenet"}, "unknown dataset 'imagenet'"),
+    ({"optimizer": "lbfgs"}, "optimizer='lbfgs' unknown"),
+    ({"methods": ["Magic"]}, "unknown \\['Magic'\\]"),
+    ({"epoch": 3}, "unknown parameter 'epoch'"),
+    ({"epochs": "many"}, "has type str, expected int"),
+])
+def test_bad_parameters_raise_one_clear_error(kwargs, match):
+    profile = kwargs.pop("profile", "smoke")
+    with pytest.raises(ConfigError, match=match):
+        profiles.resolve("closer_look/table2", profile, **kwargs)
+
+
+def test_unknown_section():
+    with pytest.raises(ConfigError, match="unknown section"):
+        profiles.resolve("closer_look/table9")
+
+
+def test_config_hash_is_stable_and_order_free():
+    a = {"x": 1, "y": [1, 2], "z": {"b": 2, "a": 1}}
+    b = {"z": {"a": 1, "b": 2}, "y": [1, 2], "x": 1}
+    assert results.config_hash(a) == results.config_hash(b)
+    assert results.config_hash(a) != results.config_hash({**a, "x": 2})
+    assert len(results.config_hash(a)) == 64
+
+
+def test_cached_reuses_only_matching_config(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"rows": [{"v": len(calls)}]}
+
+    kw = dict(profile="smoke", root=tmp_path)
+    r1 = results.cached("demo.table", config={"a": 1}, compute=compute, **kw)
+    r2 = results.cached("demo.table", config={"a": 1}, compute=compute, **kw)
+    assert (r1["reused"], r2["reused"], len(calls)) == (False, True, 1)
+    r3 = results.cached("demo.table", config={"a": 2}, compute=compute, **kw)
+    assert not r3["reused"] and r3["rows"] == [{"v": 2}]
+    r4 = results.cached("demo.table", config={"a": 2}, compute=compute, recompute=True, **kw)
+    assert not r4["reused"] and len(calls) == 3
+    stored = json.loads((tmp_path / "demo" / "table@smoke.json").read_text())
+    assert stored["config"] == {"a": 2} and stored["provenance"]["seconds"] >= 0
+    assert {"commit", "torch", "threads", "date", "reprolib", "device"} <= set(stored["provenance"])
+
+
+def test_atomic_write_leaves_old_file_on_failure(tmp_path):
+    path = tmp_path / "r.json"
+    results.atomic_write_json(path, {"ok": 1})
+    with pytest.raises(TypeError):
+        results.atomic_write_json(path, {"bad": object()})
+    with pytest.raises(ValueError):
+        results.atomic_write_json(path, {"nan": float("nan")})
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_failed_compute_writes_nothing(tmp_path):
+    def boom():
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        results.cached("demo.table", profile="cpu", config={}, compute=boom, root=tmp_path)
+    assert not any(tmp_path.rglob("*.json"))
+
+
+def test_cpu_profile_writes_the_published_name(tmp_path):
+    assert results.artifact_path("closer_look.table2", "cpu", tmp_path) == tmp_path / "closer_look" / "table2.json"
+    assert results.artifact_path("closer_look.table2", "paper", tmp_path).name == "table2@paper.json"

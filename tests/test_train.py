@@ -1,0 +1,108 @@
+import pytest
+import torch
+
+from reprolib import losses, metrics, models
+from reprolib.errors import ConfigError
+from reprolib.profiles import CLOSER_LOOK_METHODS
+from reprolib.train import TrainConfig, fit
+
+
+def _loss(name, **kw):
+    spec = dict(CLOSER_LOOK_METHODS[name])
+    method = spec.pop("method")
+    if method in ("at", "rst", "trades", "llr"):
+        spec.update(eps=0.1, steps=2, step_size=0.05)
+    return losses.build(method, **{**spec, **kw})
+
+
+@pytest.mark.parametrize("name", list(CLOSER_LOOK_METHODS))
+def test_every_method_trains_a_few_batches_and_evaluates(name, mnist_small):
+    x, y, xt, yt = mnist_small
+    torch.manual_seed(0)
+    model = models.build("CNN2")
+    hist = fit(model, x[:256], y[:256], loss_fn=_loss(name), cfg=TrainConfig(epochs=1, batch_size=64, lr=0.05),
+               progress=False)
+    stats = hist.epochs[-1]
+    assert all(torch.isfinite(torch.tensor(v)) for v in stats.values())
+    assert 0 <= metrics.accuracy(model, xt[:100], yt[:100]) <= 1
+
+
+def test_losses_leave_optimizer_and_mode_alone(mnist_small):
+    x, y, _, _ = mnist_small
+    model = models.build("CNN2").train()
+    loss, stats = _loss("TRADES(β=6)")(model, x[:16], y[:16])
+    assert model.training and loss.requires_grad and set(stats) == {"ce", "kl"}
+    model.eval()
+    _loss("AT")(model, x[:16], y[:16])
+    assert not model.training
+
+
+def test_trades_with_beta_zero_is_cross_entropy(mnist_small):
+    x, y, _, _ = mnist_small
+    model = models.build("CNN1").eval()  # eval: no dropout, so both passes agree
+    loss, _ = losses.build("trades", eps=0.1, steps=1, step_size=0.05, beta=0.0)(model, x[:32], y[:32])
+    nat, _ = losses.build("natural")(model, x[:32], y[:32])
+    assert torch.allclose(loss, nat)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(mnist_small, tmp_path):
+    x, y, _, _ = mnist_small
+    cfg = TrainConfig(epochs=3, batch_size=50, lr=0.05, seed=1)
+    loss_fn = _loss("TRADES(β=1)", steps=1)
+    xs, ys = x[:300], y[:300]
+
+    def run(ckpt, stop=None):
+        torch.manual_seed(123)
+        model = models.build("CNN2")  # includes dropout: the RNG state must be resumed too
+        fit(model, xs, ys, loss_fn=loss_fn, cfg=cfg, checkpoint=ckpt, progress=False, stop_after_epoch=stop)
+        return model
+
+    straight = run(tmp_path / "a.pt")
+    run(tmp_path / "b.pt", stop=1)             # "killed" after epoch 1
+    resumed = run(tmp_path / "b.pt")           # picks up at epoch 2
+    for p, q in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(p, q)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_checkpoint_of_another_configuration_is_not_reused(mnist_small, tmp_path):
+    x, y, _, _ = mnist_small
+    ckpt = tmp_path / "c.pt"
+    fit(models.build("StdCNN"), x[:100], y[:100], loss_fn=losses.build("natural"),
+        cfg=TrainConfig(epochs=1, batch_size=50), checkpoint=ckpt, progress=False)
+    hist = fit(models.build("StdCNN"), x[:100], y[:100], loss_fn=losses.build("natural"),
+               cfg=TrainConfig(epochs=1, batch_size=50, lr=0.02), checkpoint=ckpt, progress=False)
+    assert hist.resumed_from == 0
+
+
+@pytest.mark.parametrize("kwargs, match", [({"epochs": 0}, "epochs=0"), ({"lr": -1.0}, "lr=-1.0"),
+                                            ({"optimizer": "rmsprop"}, "optimizer='rmsprop'"),
+                                            ({"precision": "fp8"}, "precision='fp8'")])
+def test_train_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [({"eps": -0.3}, "eps=-0.3"), ({"steps": 0}, "steps=0"),
+                                            ({"step_size": 0}, "step_size=0")])
+def test_methods_reject_bad_attack_settings(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        losses.build("trades", **{"eps": 0.1, "steps": 2, "step_size": 0.01, **kwargs})
+    with pytest.raises(ConfigError, match="unknown method 'mart'"):
+        losses.build("mart")
+
+
+def test_bf16_training_accuracy_difference(mnist_small, capsys):
+    """bf16 autocast at smoke scale: reports the accuracy difference to fp32 (both must learn)."""
+    x, y, xt, yt = mnist_small
+    acc = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = models.build("StdCNN")
+        fit(model, x, y, loss_fn=losses.build("natural"),
+            cfg=TrainConfig(epochs=2, batch_size=50, lr=0.05, precision=precision), progress=False)
+        acc[precision] = metrics.accuracy(model, xt, yt)
+    with capsys.disabled():
+        print(f"\n[bf16 smoke] test accuracy fp32 {acc['fp32']:.3f}, bf16 {acc['bf16']:.3f}, "
+              f"difference {acc['bf16'] - acc['fp32']:+.3f}")
+    assert acc["fp32"] > 0.7 and acc["bf16"] > 0.7
