@@ -34,7 +34,7 @@ notebooks: data
 	for s in $(SECTIONS); do $(PY) -m reprolib run $$s --profile $(PROFILE); done
 
 html:
-	$(PY) -m jupyter_book build . -W --keep-going --quiet
+	.venv/bin/jupyter-book build . -W --keep-going --quiet
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 book: notebooks

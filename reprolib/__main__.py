@@ -5,6 +5,8 @@
   notebook with papermill (parameters parsed as YAML values) into ``book/executed/``.
 * ``python -m reprolib compute closer_look/table2 --profile cpu``: the same computation as the notebook,
   with progress bars (for long background runs; the notebook then reuses the stored result).
+* ``python -m reprolib sweep --profile cpu --workers 2``: Table 2's grid in parallel processes
+  (see ``reprolib.sweep`` for running one job per configuration on a cluster).
 * ``python -m reprolib sections``: list the sections and their parameters.
 """
 from __future__ import annotations
@@ -44,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     p_comp.add_argument("--profile", default="cpu")
     p_comp.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p_comp.add_argument("--recompute", action="store_true")
+    p_sweep = sub.add_parser("sweep", help="closer_look/table2's grid in parallel worker processes")
+    p_sweep.add_argument("--profile", default="cpu")
+    p_sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    p_sweep.add_argument("--workers", type=int, default=2)
+    p_sweep.add_argument("--threads-per-worker", type=int, default=1)
     sub.add_parser("sections", help="list sections and parameters")
     args = parser.parse_args(argv)
     try:
@@ -58,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
 
             for s in profiles.sections():
                 print(f"{s}: {', '.join(profiles.resolve(s, 'cpu'))}")
+        elif args.cmd == "sweep":
+            from . import profiles, sweep
+
+            cfg = profiles.resolve("closer_look/table2", args.profile, **_parse_params(args.param))
+            done = sweep.run_table2_sweep(cfg, args.profile, workers=args.workers,
+                                          threads_per_worker=args.threads_per_worker)
+            print(f"{len(done)} configurations stored under results/")
         elif args.cmd == "compute":
             from . import closer_look, profiles
 

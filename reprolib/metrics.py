@@ -28,7 +28,7 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    return (predict(model, x, batch_size) == y).float().mean().item()
+    return int((predict(model, x, batch_size) == y).sum()) / len(y)
 
 
 def robust_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, attack: Callable = attacks.pgd,

@@ -65,6 +65,23 @@ _SECTIONS: dict[str, dict[str, Any]] = {
                   "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
                   "n_eval_train": None, "n_eval_test": None},
     },
+    # spatial §3 Prop 1 and Thm 2 on the cyclic-code distribution (REPRO_SPEC Part II §4): closed forms + numpy
+    # Monte Carlo. ds pick the stored generators (reprolib.theory.DEFAULT_GENERATOR); shifts by m = shift_fraction·d.
+    "spatial/theory": {
+        "base": {"ds": [8, 16, 64], "ps": [0.5, 0.55, 0.6, 0.7, 0.9], "shift_fraction": 0.25,
+                 "m_fractions": [0.125, 0.25, 0.5], "etas": [0.0, 0.01, 0.05, 0.1],
+                 "family_d": 64, "family_p": 0.6, "betas": [0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 16.0],
+                 "n_mc": 200000, "seed": 0},
+        "smoke": {"ds": [8, 16], "ps": [0.5, 0.6], "betas": [0.0, 2.0, 8.0], "n_mc": 20000},
+        "cpu": {"n_mc": 200000},  # the spec's n per Monte Carlo cell
+    },
+    # cake §3, Thm 3.1 (Tsipras et al.): p = 0.95, eta = eta_sqrt_d / sqrt(d), eps = 2 eta (REPRO_SPEC Part I §3).
+    "cake/tsipras": {
+        "base": {"p": 0.95, "d": 1000, "eta_sqrt_d": 3.0, "eta_sqrt_d_grid": [1.0, 2.0, 2.3263],
+                 "clean_targets": [0.96, 0.99], "n_mc": 100000, "n_fit": 10000, "fit_steps": 300, "seed": 0},
+        "smoke": {"d": 200, "n_mc": 20000, "n_fit": 1000, "fit_steps": 100},
+        "cpu": {"n_mc": 100000},  # the spec's Monte Carlo size
+    },
     # The scorecard: reads results only.
     "scorecard": {"base": {}},
 }

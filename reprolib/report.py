@@ -58,7 +58,7 @@ def claims_box(claims: list[dict]) -> Markdown:
         return Markdown("*No claims could be checked with this configuration.*")
     lines = ["| | claim | evidence |", "|---|---|---|"]
     for c in claims:
-        mark = "✅ holds" if c["passed"] else "❌ does not hold"
+        mark = "✔ holds" if c["passed"] else "✘ does not hold"
         lines.append(f"| {mark} | {c['text']} | {c['evidence']} |")
     n = sum(c["passed"] for c in claims)
     lines.append(f"\n**{n} of {len(claims)} checked claims hold** on the numbers above.")

@@ -64,8 +64,8 @@ CATALOGUE: list[tuple[str, str, str | None, str, str | None]] = [
      None),
 ]
 
-STATUS_LABEL = {"reproduced": "✅ reproduced", "partial": "🟡 partially (scaled down)",
-                "paper-profile-only": "🔷 paper profile only", "not-reproduced": "❌ not reproduced"}
+STATUS_LABEL = {"reproduced": "✔ reproduced", "partial": "◐ partially (scaled down)",
+                "paper-profile-only": "◇ paper profile only", "not-reproduced": "✘ not reproduced"}
 
 
 def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
     for art, *_ in CATALOGUE:
         rec = results.load(art, profile, root)
         for c in (rec or {}).get("claims", []):
-            rows.append({"claim": c["id"], "statement": c["text"], "holds": "✅" if c["passed"] else "❌",
+            rows.append({"claim": c["id"], "statement": c["text"], "holds": "✔" if c["passed"] else "✘",
                          "evidence": c["evidence"]})
     return pd.DataFrame(rows, columns=["claim", "statement", "holds", "evidence"])
 

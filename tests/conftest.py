@@ -30,15 +30,16 @@ def mnist_small():
 
 @pytest.fixture(scope="session")
 def trained_cnn(mnist_small):
-    """A StdCNN trained naturally for 2 epochs on 2,000 images (seconds; ~90% test accuracy)."""
+    """A StdCNN trained naturally (Adam, 4 epochs) on 2,000 images: seconds, ~94% test accuracy."""
     from reprolib import losses, models
     from reprolib.train import TrainConfig, fit
 
     x, y, _, _ = mnist_small
     torch.manual_seed(0)
     model = models.build("StdCNN")
-    fit(model, x, y, loss_fn=losses.build("natural"), cfg=TrainConfig(epochs=3, batch_size=50, lr=0.05),
+    fit(model, x, y, loss_fn=losses.build("natural"), cfg=TrainConfig(epochs=4, batch_size=32, lr=2e-3, optimizer="adam"),
         progress=False)
+    model.zero_grad(set_to_none=True)
     return model.eval()
 
 

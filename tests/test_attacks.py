@@ -25,7 +25,7 @@ def test_accuracy_non_increasing_in_eps_and_steps(trained_cnn, batch):
     for eps in (0.0, 0.05, 0.1, 0.2, 0.3):
         torch.manual_seed(0)
         accs.append(metrics.robust_accuracy(trained_cnn, x, y, eps=eps, steps=10, step_size=eps / 4 or 0.01))
-    assert accs[0] > 0.8 and accs[-1] < 0.2
+    assert accs[0] > 0.85 and accs[-1] < 0.3
     assert all(a >= b for a, b in zip(accs, accs[1:])), accs
     by_steps = []
     for steps in (1, 5, 20):
@@ -88,7 +88,7 @@ def test_bad_attack_settings(trained_cnn, batch, kwargs, match):
 
 
 def test_pgd_agrees_with_torchattacks(trained_cnn, batch):
-    torchattacks = pytest.importorskip("torchattacks")
+    import torchattacks  # test-only dependency (pyproject [test])
     x, y = batch
     torch.manual_seed(0)
     ours = metrics.robust_accuracy(trained_cnn, x, y, eps=0.1, steps=20, step_size=0.01)

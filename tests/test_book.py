@@ -52,7 +52,8 @@ def test_cli_reports_bad_parameters_in_one_line():
 
 @pytest.fixture(scope="session")
 def built_book(smoke_book):
-    proc = subprocess.run([sys.executable, "-m", "jupyter_book", "build", str(smoke_book), "-W", "--keep-going",
+    jb = str(Path(sys.executable).parent / "jupyter-book")
+    proc = subprocess.run([jb, "build", str(smoke_book), "-W", "--keep-going",
                            "--quiet"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     return smoke_book / "_build" / "html"

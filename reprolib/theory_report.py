@@ -1,0 +1,141 @@
+"""Tables and figures of the theory pages (``spatial/theory``, ``cake/tsipras``), built from stored records.
+
+Like :mod:`reprolib.report`, nothing here types a number: tables come from a record's rows, curves from the
+closed forms in :mod:`reprolib.theory`.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from . import theory as T
+from .plotting import PALETTE, PAPER_MARKER
+
+PROP1_CASES = {  # column label -> (row filter, how to aggregate over shifts j)
+    "f* on X": (lambda r: r["transform"] == "none", "min"),
+    "f*_j on r_j(X), lowest j": (lambda r: r["classifier"] == "f*_j", "min"),
+    "f* on r_j(X), highest j ≠ id": (lambda r: r["transform"].startswith("r_") and r["classifier"] == "f*", "max"),
+    "f* on r(X)": (lambda r: r["transform"] == "random r", "min"),
+}
+
+
+def prop1_table(rows: list[dict]) -> pd.DataFrame:
+    """One row per (d, p); per case the exact and Monte Carlo accuracy (%), and a first row with the paper's bound."""
+    out, paper = {}, {}
+    for label, (keep, how) in PROP1_CASES.items():
+        sub = pd.DataFrame([r for r in rows if keep(r)])
+        if sub.empty:
+            continue
+        agg = sub.groupby(["d", "p"]).agg(exact=("accuracy", how), mc=("accuracy_mc", how))
+        out[(label, "exact")] = 100 * agg["exact"]
+        out[(label, "Monte Carlo")] = 100 * agg["mc"]
+        r0 = sub.iloc[0]
+        paper[(label, "exact")] = f"{r0['paper_relation']} {100 * r0['paper']['accuracy']:g}"
+        paper[(label, "Monte Carlo")] = ""
+    df = pd.DataFrame(out)
+    df.columns = pd.MultiIndex.from_tuples(df.columns)
+    df.index = pd.MultiIndex.from_tuples([(f"d = {d}", f"{p:g}") for d, p in df.index], names=["code", "p"])
+    head = pd.DataFrame([paper], index=pd.MultiIndex.from_tuples([("paper", "p → ½")], names=["code", "p"]))
+    head.columns = pd.MultiIndex.from_tuples(head.columns)
+    return pd.concat([head, df.map(lambda v: f"{v:.2f}")])
+
+
+def closed_form_table(record: dict) -> pd.DataFrame:
+    """REPRO_SPEC's table: acc(f*, ·) in % by p (rows) and alignment a (columns; a = 1 is clean data)."""
+    df = pd.DataFrame(record["closed_form_table"])
+    df["a"] = df["a"].map(lambda a: "1 (clean)" if a == 1 else ("−1/7" if abs(a + 1 / 7) < 1e-12 else f"{a:g}"))
+    return 100 * df.pivot(index="p", columns="a", values="accuracy")[["1 (clean)", "0.25", "0", "−1/7"]]
+
+
+def thm2_bound_table(rows: list[dict]) -> pd.DataFrame:
+    """Bounds by (m/d, p, η), with the paper's stated limit values where it gives them."""
+    from .report import paper_vs_ours
+
+    bounds = [r for r in rows if r["kind"] == "bound"]
+    return paper_vs_ours(bounds, index=["m_over_d", "p", "eta"], metrics={"lower": "lower bound", "upper": "upper bound"},
+                         percent=["lower", "upper"])
+
+
+def thm2_classifier_table(rows: list[dict], m_over_d: float) -> pd.DataFrame:
+    cols = {"clean": "clean", "robust": "robust (1 − η)", "spatial": "on r(X)", "spatial_mc": "on r(X), MC",
+            "lower": "Thm 2 lower", "upper": "Thm 2 upper"}
+    sub = pd.DataFrame([r for r in rows if r["kind"] == "classifier" and r["m_over_d"] == m_over_d])
+    return (100 * sub.set_index("classifier")[list(cols)]).rename(columns=cols)
+
+
+def spatial_figure(prop1: dict, thm2: dict) -> plt.Figure:
+    """Left: Prop 1, accuracy of f* against p by alignment a (lines exact, dots Monte Carlo), paper thresholds.
+    Right: Thm 2, the interval against robust accuracy for each m/d, with the linear family and sign(x0)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
+    rows = prop1["rows"]
+    a_values = sorted({round(r["a"], 6) for r in rows if r["transform"] != "random r"}, reverse=True)
+    colours = dict(zip(a_values, sns.color_palette(PALETTE, len(a_values))))
+    grid = np.linspace(0.5, 0.95, 91)
+    for a in a_values:
+        ax1.plot(grid, [100 * T.prop1_shifted_accuracy(p, a) for p in grid], color=colours[a], label=f"a = {a:g}")
+    for r in rows:
+        if r["transform"] != "random r":
+            ax1.scatter(r["p"], 100 * r["accuracy_mc"], color=colours[round(r["a"], 6)], s=14, zorder=3)
+    ax1.axhline(97, ls="--", color="black", lw=1, label="paper: ≥ 97% (clean)")
+    ax1.axhline(85, ls=":", color="crimson", lw=1.5, label="paper: ≤ 85% (shifted)")
+    ax1.set(xlabel="p = Pr[x0 = y]", ylabel="accuracy of f* (%)", title="Prop. 1: f* on clean and shifted inputs")
+    ax1.legend(fontsize=7, loc="lower right")
+    rows2 = [r for r in thm2["rows"] if r["kind"] == "classifier"]
+    p, d = rows2[0]["p"], rows2[0]["d"]
+    c = T.codeword(d)
+    fracs = sorted({r["m_over_d"] for r in rows2})
+    colours2 = dict(zip(fracs, sns.color_palette(PALETTE, len(fracs) + 3)[3:]))
+    robust_grid = np.linspace(0, 1, 201)
+    betas = np.linspace(0, 30, 121)
+    for f in fracs:
+        m = int(round(f * d))
+        lo, up = zip(*(T.thm2_bounds(m=m, d=d, p=p, eta=1 - x) for x in robust_grid))
+        ax2.fill_between(100 * robust_grid, 100 * np.array(lo), 100 * np.array(up), color=colours2[f], alpha=0.15)
+        curve = [(T.linear_family_robust_accuracy(p, b, d), T.linear_family_spatial_accuracy(c, m, p, b)) for b in betas]
+        ax2.plot(*(100 * np.array(curve).T), color=colours2[f], label=f"m/d = {f:g}: f_β (line), interval (band)")
+        sub = [r for r in rows2 if r["m_over_d"] == f]
+        ax2.scatter([100 * r["robust_mc"] for r in sub], [100 * r["spatial_mc"] for r in sub], color=colours2[f], s=16,
+                    zorder=3)
+    sx = [r for r in rows2 if r["classifier"] == "sign(x0)"][0]
+    ax2.scatter(100 * sx["robust"], 100 * sx["spatial"], marker="*", s=160, color="black", zorder=4, label="sign(x0)")
+    ax2.axvline(100 * p, ls=":", color="grey", lw=1, label=f"robust accuracy = p = {p:g}")
+    ax2.set(xlabel=f"worst-case robust accuracy at ε = 4/√d (%), d = {d}", ylabel="accuracy on r(X) (%)",
+            title="Thm 2: the interval and linear classifiers", xlim=(0, 100), ylim=(0, 100))
+    ax2.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def tsipras_table(rows: list[dict]) -> pd.DataFrame:
+    cols = {"clean": "clean (exact)", "clean_mc": "clean (MC)", "robust": "robust (exact)", "robust_mc": "robust (MC)",
+            "bound": "ceiling p/(1−p)·(1 − clean)", "x1_weight_share": "ℓ1 weight on x1"}
+    sub = pd.DataFrame([r for r in rows if r["kind"] == "classifier"]).set_index("case")[list(cols)]
+    pct = [k for k in cols if k != "x1_weight_share"]
+    sub[pct] = 100 * sub[pct].astype(float)
+    return sub.rename(columns=cols)
+
+
+def tsipras_figure(record: dict, p: float) -> plt.Figure:
+    """Clean vs robust accuracy: the theorem's ceiling (and the infeasible region above it), g_avg's curve,
+    the exact accuracies of every classifier, and the review's two numbers (X)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    clean = np.linspace(0.5, 1, 201)
+    ceiling = np.array([T.tsipras_robust_bound(v, p) for v in clean])
+    ax.fill_between(100 * clean, 100 * ceiling, 100, color="grey", alpha=0.2, label="impossible (Thm 3.1)")
+    ax.plot(100 * clean, 100 * ceiling, color="black", lw=1.2, label=f"ceiling {p / (1 - p):g}·(1 − clean)")
+    t = np.linspace(0, 4, 101)
+    ax.plot(100 * T.normal_cdf(t), 100 * T.normal_cdf(-t), color="grey", ls="--", lw=1, label="g_avg, any η√d")
+    cls = [r for r in record["rows"] if r["kind"] == "classifier"]
+    colours = dict(zip([r["case"] for r in cls], sns.color_palette(PALETTE, len(cls))))
+    for r in cls:
+        ax.scatter(100 * r["clean"], 100 * r["robust"], color=colours[r["case"]], s=40, zorder=3, label=r["case"])
+    for r in record["rows"]:
+        if r["kind"] == "bound" and r["paper"]:
+            ax.scatter(100 * r["clean"], 100 * r["paper"]["robust"], color="white", zorder=4, **PAPER_MARKER)
+    ax.scatter([], [], color="white", label="review's numbers (as ceilings)", **PAPER_MARKER)
+    ax.set(xlabel="clean accuracy (%)", ylabel="robust accuracy at ε = 2η (%)", xlim=(50, 100.5), ylim=(-2, 100))
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
