@@ -25,6 +25,19 @@ from . import attacks
 from .errors import ConfigError
 
 
+def _has_batchnorm(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def joint_forward(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``model(a), model(b)`` as one batched pass when that is the same computation (no BatchNorm, whose
+    batch statistics would mix the two), else as two passes."""
+    if _has_batchnorm(model):
+        return model(a), model(b)
+    out = model(torch.cat([a, b]))
+    return out[:len(a)], out[len(a):]
+
+
 @dataclass
 class Natural:
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor):
@@ -60,8 +73,8 @@ class RST(_Attacked):
 
     def __call__(self, model, x, y):
         x_adv = self.adversarial(model, x, y)
-        logits = model(torch.cat([x, x_adv]))  # one pass; BatchNorm then sees the joint batch
-        ce, adv_ce = F.cross_entropy(logits[:len(x)], y), F.cross_entropy(logits[len(x):], y)
+        logits, logits_adv = joint_forward(model, x, x_adv)
+        ce, adv_ce = F.cross_entropy(logits, y), F.cross_entropy(logits_adv, y)
         return ce + self.rst_lambda * adv_ce, {"ce": ce.detach(), "adv_ce": adv_ce.detach()}
 
 
@@ -73,10 +86,10 @@ class TRADES(_Attacked):
         with torch.no_grad(), attacks.eval_mode(model):
             p_clean = F.softmax(model(x), 1)
         x_adv = attacks.trades_attack(model, x, p_clean, eps=self.eps, steps=self.steps, step_size=self.step_size)
-        logits_nat = model(x)
+        logits_nat, logits_adv = joint_forward(model, x, x_adv)
         ce = F.cross_entropy(logits_nat, y)
         # KL(p(x) || p(x')) with gradient through both arguments, batch mean (TRADES code).
-        kl = F.kl_div(F.log_softmax(model(x_adv), 1), F.softmax(logits_nat, 1), reduction="batchmean")
+        kl = F.kl_div(F.log_softmax(logits_adv, 1), F.softmax(logits_nat, 1), reduction="batchmean")
         return ce + self.beta * kl, {"ce": ce.detach(), "kl": kl.detach()}
 
 

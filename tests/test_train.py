@@ -121,3 +121,12 @@ def test_sweep_runs_configurations_in_workers_and_skips_stored_ones(session_tmp)
     from reprolib import closer_look
     rec = closer_look.compute_table2(cfg, "smoke", progress=False)  # everything reused: no training
     assert [r["method"] for r in rec["rows"]] == ["Natural", "GR"]
+
+
+def test_joint_forward_equals_separate_passes():
+    torch.manual_seed(0)
+    a, b = torch.rand(5, 1, 28, 28), torch.rand(7, 1, 28, 28)
+    for name in ("CNN2", "CNN1_BN1"):
+        model = models.build(name).eval()
+        ja, jb = losses.joint_forward(model, a, b)
+        assert torch.allclose(ja, model(a), atol=1e-5) and torch.allclose(jb, model(b), atol=1e-5)
