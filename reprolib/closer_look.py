@@ -132,7 +132,8 @@ def table2_grid(cfg: dict) -> list[tuple[str, str, int]]:
     return grid
 
 
-def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
+def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool = True,
+                   artifact: str = "closer_look.table2") -> dict:
     """Train and evaluate every (arch, method, seed); each is stored as soon as it finishes (resumable sweep).
 
     A run's stored configuration leaves out the grid, so growing the grid never invalidates finished runs.
@@ -140,7 +141,7 @@ def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: b
     base = {k: v for k, v in cfg.items() if k not in GRID_KEYS}
     rows = []
     for arch, method, seed in table2_grid(cfg):
-        rec = results.cached_run("closer_look.table2", profile=profile, recompute=recompute,
+        rec = results.cached_run(artifact, profile=profile, recompute=recompute,
                                  config={**base, "arch": arch, "method": method, "seed": seed},
                                  compute=lambda: _train_eval(cfg, arch, method, seed, progress))
         row = {k: rec[k] for k in ("arch", "method", "seed", "train_acc", "test_acc", "adv_train_acc",
@@ -149,7 +150,8 @@ def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: b
         row["paper"] = CLOSER_LOOK_TABLE2.get(arch, {}).get(method, {})
         rows.append(row)
     seeds = sorted({r["seed"] for r in rows})
-    return {"rows": rows, "claims": table2_claims(rows), "seeds": seeds,
+    claims_fn = table4_claims if artifact == "closer_look.table4" else table2_claims
+    return {"rows": rows, "claims": claims_fn(rows), "seeds": seeds,
             "status": "partial" if profile != "paper" else "reproduced",
             "notes": "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"}
 
@@ -158,6 +160,27 @@ def run_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool 
     return {"closer_look.table2": results.cached(
         "closer_look.table2", profile=profile, config=cfg, recompute=recompute,
         compute=lambda: compute_table2(cfg, profile, recompute=recompute, progress=progress))}
+
+
+def run_table4(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
+    """closer_look Table 4's protocol (with vs without dropout) on the dataset of ``cfg``."""
+    return {"closer_look.table4": results.cached(
+        "closer_look.table4", profile=profile, config=cfg, recompute=recompute,
+        compute=lambda: {**compute_table2(cfg, profile, recompute=recompute, progress=progress,
+                                          artifact="closer_look.table4"),
+                         "notes": f"proxy on {cfg['dataset']} (the paper uses SVHN and CIFAR-10), scaled down"})}
+
+
+def table4_claims(rows: list[dict]) -> list[dict]:
+    """closer_look §5.3: dropout narrows the (adversarial) train-test gap of robust training."""
+    out = []
+    for method in ("AT", "TRADES(β=6)", "RST(λ=2)", "TRADES(β=3)"):
+        with_d, without = _mean(rows, "CNN2", method, "adv_gap"), _mean(rows, "CNN2-nodropout", method, "adv_gap")
+        if None not in (with_d, without):
+            out.append(claim(f"closer_look.table4.{method}_dropout_gap",
+                             f"{method}: the adversarial train-test gap is smaller with dropout",
+                             with_d < without, f"with dropout {with_d:+.1%}, without {without:+.1%}"))
+    return out
 
 
 def run_existence(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
@@ -307,4 +330,21 @@ def table2_summary(rows: list[dict]) -> list[dict]:
 
 # Each section's computation, as the notebooks and ``python -m reprolib compute`` call it.
 SECTIONS = {"closer_look/separation": run_separation, "closer_look/existence": run_existence,
-            "closer_look/table2": run_table2}
+            "closer_look/table2": run_table2, "closer_look/dropout": run_table4}
+
+
+def construction_vs_trained(existence_rows: list[dict], table2_record: dict | None, dataset: str = "mnist",
+                            methods: tuple[str, ...] = ("Natural", "AT", "TRADES(β=6)")):
+    """The construction next to trained CNN1s of Table 2 (same profile): train/test, clean/adversarial accuracy."""
+    import pandas as pd
+
+    c = next(r for r in existence_rows if r["dataset"] == dataset)
+    out = [{"classifier": "construction of Thm 4.2", "attack": "move towards nearest other class",
+            "adv. train acc.": c["train_adv_acc_below_r"], "test acc.": c["test_acc"], "adv. test acc.": c["test_adv_acc"]}]
+    if table2_record is not None and dataset == table2_record["config"]["dataset"]:
+        for s in table2_summary(table2_record["rows"]):
+            if s["method"] in methods:
+                out.append({"classifier": f"{s['arch']} {s['method']} (trained, {s['n_seeds']} seed(s))",
+                            "attack": "PGD-10", "adv. train acc.": s["adv_train_acc"], "test acc.": s["test_acc"],
+                            "adv. test acc.": s["adv_test_acc"]})
+    return pd.DataFrame(out).set_index("classifier")

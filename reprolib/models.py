@@ -179,6 +179,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "CNN1_BN2": lambda **kw: CNN1(bn=2, **kw),
     "CNN2": SmallCNN,
     "SmallCNN": SmallCNN,
+    "CNN2-nodropout": lambda **kw: SmallCNN(drop=0.0, **kw),  # closer_look Table 4 protocol, without dropout
     "Net": Net,
     "Net_binary": lambda **kw: Net(num_classes=1, **kw),
     "StdCNN": StdCNN,
@@ -186,6 +187,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "ResNet18": ResNet18,
     "WRN-34-10": lambda **kw: WideResNet(34, 10, **kw),
     "WRN-40-10": lambda **kw: WideResNet(40, 10, **kw),
+    "WRN-40-10-drop50": lambda **kw: WideResNet(40, 10, drop=0.5, **kw),
 }
 
 

@@ -82,9 +82,25 @@ _SECTIONS: dict[str, dict[str, Any]] = {
         "smoke": {"d": 200, "n_mc": 20000, "n_fit": 1000, "fit_steps": 100},
         "cpu": {"n_mc": 100000},  # the spec's Monte Carlo size
     },
+    # closer_look Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
+    "closer_look/dropout": {
+        "base": {},  # filled below from closer_look/table2's base
+        "cpu": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"],
+                "methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [], "n_train": 5000, "epochs": 4},
+        "smoke": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"], "methods": ["Natural", "AT"],
+                  "spread_seeds": [], "n_train": 300, "epochs": 1, "n_eval_train": 50, "n_eval_test": 50},
+        "paper": {"dataset": "svhn", "archs": ["WRN-40-10-drop50", "WRN-40-10"],
+                  "methods": ["Natural", "AT", "RST(λ=2)", "TRADES(β=3)", "TRADES(β=6)"], "spread_seeds": [],
+                  "eps": 0.031, "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062,
+                  "n_train": None, "epochs": 60, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
+                  "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None},
+    },
     # The scorecard: reads results only.
     "scorecard": {"base": {}},
 }
+
+
+_SECTIONS["closer_look/dropout"]["base"] = copy.deepcopy(_SECTIONS["closer_look/table2"]["base"])
 
 
 def sections() -> list[str]:

@@ -54,8 +54,8 @@ def thm2_bound_table(rows: list[dict]) -> pd.DataFrame:
     from .report import paper_vs_ours
 
     bounds = [r for r in rows if r["kind"] == "bound"]
-    return paper_vs_ours(bounds, index=["m_over_d", "p", "eta"], metrics={"lower": "lower bound", "upper": "upper bound"},
-                         percent=["lower", "upper"])
+    return paper_vs_ours(bounds, index=["m_over_d", "p", "eta"],
+                         metrics={"lower": "lower bound", "upper": "upper bound"}, percent=["lower", "upper"])
 
 
 def thm2_classifier_table(rows: list[dict], m_over_d: float) -> pd.DataFrame:
@@ -65,45 +65,58 @@ def thm2_classifier_table(rows: list[dict], m_over_d: float) -> pd.DataFrame:
     return (100 * sub.set_index("classifier")[list(cols)]).rename(columns=cols)
 
 
-def spatial_figure(prop1: dict, thm2: dict) -> plt.Figure:
-    """Left: Prop 1, accuracy of f* against p by alignment a (lines exact, dots Monte Carlo), paper thresholds.
-    Right: Thm 2, the interval against robust accuracy for each m/d, with the linear family and sign(x0)."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.6))
-    rows = prop1["rows"]
-    a_values = sorted({round(r["a"], 6) for r in rows if r["transform"] != "random r"}, reverse=True)
+def prop1_figure(prop1: dict) -> plt.Figure:
+    """Accuracy of f* against p for each alignment a of the shift with c (lines exact, dots Monte Carlo)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    rows = [r for r in prop1["rows"] if r["transform"] != "random r"]
+    codes: dict[float, set] = {}
+    for r in rows:
+        codes.setdefault(round(r["a"], 6), set()).add(r["d"])
+    a_values = sorted(codes, reverse=True)
     colours = dict(zip(a_values, sns.color_palette(PALETTE, len(a_values))))
     grid = np.linspace(0.5, 0.95, 91)
     for a in a_values:
-        ax1.plot(grid, [100 * T.prop1_shifted_accuracy(p, a) for p in grid], color=colours[a], label=f"a = {a:g}")
+        name = "1 (clean, or f*_j on r_j)" if a == 1 else f"{a:g} (d = {', '.join(map(str, sorted(codes[a])))})"
+        ax.plot(grid, [100 * T.prop1_shifted_accuracy(p, a) for p in grid], color=colours[a], label=f"a = {name}")
     for r in rows:
-        if r["transform"] != "random r":
-            ax1.scatter(r["p"], 100 * r["accuracy_mc"], color=colours[round(r["a"], 6)], s=14, zorder=3)
-    ax1.axhline(97, ls="--", color="black", lw=1, label="paper: ≥ 97% (clean)")
-    ax1.axhline(85, ls=":", color="crimson", lw=1.5, label="paper: ≤ 85% (shifted)")
-    ax1.set(xlabel="p = Pr[x0 = y]", ylabel="accuracy of f* (%)", title="Prop. 1: f* on clean and shifted inputs")
-    ax1.legend(fontsize=7, loc="lower right")
-    rows2 = [r for r in thm2["rows"] if r["kind"] == "classifier"]
-    p, d = rows2[0]["p"], rows2[0]["d"]
+        ax.scatter(r["p"], 100 * r["accuracy_mc"], color=colours[round(r["a"], 6)], s=14, zorder=3)
+    ax.axhline(97, ls="--", color="black", lw=1, label="paper: ≥ 97% (clean)")
+    ax.axhline(85, ls=":", color="crimson", lw=1.5, label="paper: ≤ 85% (shifted)")
+    ax.set(xlabel="p = Pr[x0 = y]", ylabel="accuracy of f* (%)")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def thm2_figure(thm2: dict) -> plt.Figure:
+    """One panel per m/d: Theorem 2's interval (band) against robust accuracy 1 − η, the linear family f_β
+    (line exact, dots Monte Carlo) and sign(x0) (star)."""
+    rows = [r for r in thm2["rows"] if r["kind"] == "classifier"]
+    p, d = rows[0]["p"], rows[0]["d"]
     c = T.codeword(d)
-    fracs = sorted({r["m_over_d"] for r in rows2})
-    colours2 = dict(zip(fracs, sns.color_palette(PALETTE, len(fracs) + 3)[3:]))
+    fracs = sorted({r["m_over_d"] for r in rows})
+    fig, axes = plt.subplots(1, len(fracs), figsize=(4 * len(fracs), 3.8), sharey=True, squeeze=False)
+    colour = sns.color_palette(PALETTE, 4)
     robust_grid = np.linspace(0, 1, 201)
     betas = np.linspace(0, 30, 121)
-    for f in fracs:
+    for ax, f in zip(axes[0], fracs):
         m = int(round(f * d))
         lo, up = zip(*(T.thm2_bounds(m=m, d=d, p=p, eta=1 - x) for x in robust_grid))
-        ax2.fill_between(100 * robust_grid, 100 * np.array(lo), 100 * np.array(up), color=colours2[f], alpha=0.15)
-        curve = [(T.linear_family_robust_accuracy(p, b, d), T.linear_family_spatial_accuracy(c, m, p, b)) for b in betas]
-        ax2.plot(*(100 * np.array(curve).T), color=colours2[f], label=f"m/d = {f:g}: f_β (line), interval (band)")
-        sub = [r for r in rows2 if r["m_over_d"] == f]
-        ax2.scatter([100 * r["robust_mc"] for r in sub], [100 * r["spatial_mc"] for r in sub], color=colours2[f], s=16,
-                    zorder=3)
-    sx = [r for r in rows2 if r["classifier"] == "sign(x0)"][0]
-    ax2.scatter(100 * sx["robust"], 100 * sx["spatial"], marker="*", s=160, color="black", zorder=4, label="sign(x0)")
-    ax2.axvline(100 * p, ls=":", color="grey", lw=1, label=f"robust accuracy = p = {p:g}")
-    ax2.set(xlabel=f"worst-case robust accuracy at ε = 4/√d (%), d = {d}", ylabel="accuracy on r(X) (%)",
-            title="Thm 2: the interval and linear classifiers", xlim=(0, 100), ylim=(0, 100))
-    ax2.legend(fontsize=7, loc="lower right")
+        ax.fill_between(100 * robust_grid, 100 * np.array(lo), 100 * np.array(up), color=colour[0], alpha=0.2,
+                        label="Thm 2 interval")
+        curve = [(T.linear_family_robust_accuracy(p, b, d), T.linear_family_spatial_accuracy(c, m, p, b))
+                 for b in betas]
+        ax.plot(*(100 * np.array(curve).T), color=colour[1], label="f_β, β ≥ 0 (exact)")
+        sub = [r for r in rows if r["m_over_d"] == f]
+        ax.scatter([100 * r["robust_mc"] for r in sub], [100 * r["spatial_mc"] for r in sub], color=colour[1], s=16,
+                   zorder=3, label="Monte Carlo")
+        sx = [r for r in sub if r["classifier"] == "sign(x0)"][0]
+        ax.scatter(100 * sx["robust"], 100 * sx["spatial"], marker="*", s=160, color="black", zorder=4,
+                   label="sign(x0)")
+        ax.axhline(100 * (1 - f), ls="--", color="grey", lw=1, label="1 − m/d")
+        ax.set(title=f"m/d = {f:g}", xlabel="robust accuracy 1 − η (%)", xlim=(0, 100), ylim=(0, 100))
+    axes[0][0].set_ylabel("accuracy on r(X) (%)")
+    axes[0][-1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -130,12 +143,15 @@ def tsipras_figure(record: dict, p: float) -> plt.Figure:
     cls = [r for r in record["rows"] if r["kind"] == "classifier"]
     colours = dict(zip([r["case"] for r in cls], sns.color_palette(PALETTE, len(cls))))
     for r in cls:
-        ax.scatter(100 * r["clean"], 100 * r["robust"], color=colours[r["case"]], s=40, zorder=3, label=r["case"])
+        style = ({"marker": "*", "s": 220} if r["case"] == "sign(x1)" else
+                 {"marker": "s", "s": 60, "facecolors": "none", "linewidths": 2} if r["case"].startswith("logistic")
+                 else {"marker": "o", "s": 40})
+        ax.scatter(100 * r["clean"], 100 * r["robust"], color=colours[r["case"]], zorder=3, label=r["case"], **style)
     for r in record["rows"]:
         if r["kind"] == "bound" and r["paper"]:
             ax.scatter(100 * r["clean"], 100 * r["paper"]["robust"], color="white", zorder=4, **PAPER_MARKER)
     ax.scatter([], [], color="white", label="review's numbers (as ceilings)", **PAPER_MARKER)
-    ax.set(xlabel="clean accuracy (%)", ylabel="robust accuracy at ε = 2η (%)", xlim=(50, 100.5), ylim=(-2, 100))
+    ax.set(xlabel="clean accuracy (%)", ylabel="robust accuracy at ε = 2η (%)", xlim=(80, 100.5), ylim=(-2, 100))
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
