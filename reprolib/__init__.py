@@ -2,7 +2,8 @@
 
 Modules (each says which paper section it implements): ``data``, ``profiles``, ``results``,
 ``separation``, ``models``, ``attacks``, ``losses``, ``train``, ``metrics``, ``invariance``,
-``construction``, ``claims``, ``plotting``, ``scorecard``.
+``construction``, ``gcnn``, ``theory``, ``claims``, ``plotting``, ``report``, ``scorecard``; ``sections`` maps
+each book section to its computation.
 """
 __version__ = "0.1.0"
 

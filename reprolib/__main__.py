@@ -73,12 +73,13 @@ def main(argv: list[str] | None = None) -> int:
                                           threads_per_worker=args.threads_per_worker)
             print(f"{len(done)} configurations stored under results/")
         elif args.cmd == "compute":
-            from . import closer_look, profiles
+            from . import profiles
+            from .sections import SECTIONS
 
-            if args.section not in closer_look.SECTIONS:
-                raise ReproError(f"unknown section '{args.section}'; known: {', '.join(closer_look.SECTIONS)}")
+            if args.section not in SECTIONS:
+                raise ReproError(f"unknown section '{args.section}'; known: {', '.join(SECTIONS)}")
             cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
-            for artifact, rec in closer_look.SECTIONS[args.section](cfg, args.profile, args.recompute).items():
+            for artifact, rec in SECTIONS[args.section](cfg, args.profile, args.recompute).items():
                 print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
         else:
             from . import pipeline

@@ -50,3 +50,30 @@ def _as_fractions(row: tuple) -> dict:
 CLOSER_LOOK_TABLE2 = {arch: {m: _as_fractions(r) for m, r in rows.items()} for arch, rows in _T2.items()}
 CLOSER_LOOK_TABLE2_PERCENT = _T2
 CLOSER_LOOK_TABLE2_COLUMNS = _T2_COLUMNS
+
+# closer_look Table 4 (dropout; SVHN and CIFAR-10, eps = 0.031), as reconstructed in REPRO_SPEC (cells lost in
+# the text conversion are None). Columns per dataset: test acc, adv test acc, test Lipschitz, gap, adv gap (%).
+CLOSER_LOOK_TABLE4_COLUMNS = ("test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
+CLOSER_LOOK_TABLE4_PERCENT = {  # (method, dropout): {dataset: row}
+    ("Natural", False): {"svhn": (95.85, 2.66, 149.82, 4.15, 0.87), "cifar10": (93.81, 0.00, 425.71, 6.19, 0.00)},
+    ("Natural", True): {"svhn": (96.66, 1.52, 152.38, None, None), "cifar10": (93.87, 0.00, 384.48, 6.13, None)},
+    ("AT", False): {"svhn": (91.68, 54.17, 16.51, 5.11, 25.74), "cifar10": (83.51, 43.51, 26.23, 16.33, 49.94)},
+    ("AT", True): {"svhn": (93.05, 57.90, 11.68, -0.14, 6.48), "cifar10": (85.20, 43.07, 31.59, 14.51, 44.05)},
+    ("RST(λ=2)", False): {"svhn": (92.39, 51.39, 23.17, 6.86, 36.02), "cifar10": (83.87, 41.75, 23.80, 15.86, 43.54)},
+    ("RST(λ=2)", True): {"svhn": (95.19, 55.22, 17.59, 1.90, 11.30), "cifar10": (85.49, 40.24, 34.45, 14.00, 33.07)},
+    ("TRADES(β=3)", False): {"svhn": (91.85, 54.37, 10.15, 7.48, 33.33), "cifar10": (85.55, 46.63, 22.42, 14.23, 47.67)},
+    ("TRADES(β=3)", True): {"svhn": (94.00, 62.41, 4.99, 0.48, 7.91), "cifar10": (86.43, 49.01, 14.69, 12.59, 35.03)},
+    ("TRADES(β=6)", False): {"svhn": (91.83, 58.12, 5.20, 5.35, 23.88), "cifar10": (84.46, 48.58, 13.05, 14.47, 42.65)},
+    ("TRADES(β=6)", True): {"svhn": (93.46, 63.24, 3.30, 0.45, 5.97), "cifar10": (84.69, 52.32, 8.13, 11.91, 26.49)},
+}
+
+
+def table4_frame():
+    """The paper's Table 4 as a DataFrame (rows: method, dropout; columns: dataset, metric), in percent."""
+    import pandas as pd
+
+    data = {(m, d): {(ds, c): v for ds, row in rows.items() for c, v in zip(CLOSER_LOOK_TABLE4_COLUMNS, row)}
+            for (m, d), rows in CLOSER_LOOK_TABLE4_PERCENT.items()}
+    df = pd.DataFrame.from_dict(data, orient="index")
+    df.index.names = ["method", "dropout"]
+    return df

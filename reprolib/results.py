@@ -71,11 +71,12 @@ def _git_commit() -> str:
         return "unknown"
 
 
-def provenance(seconds: float, seeds: list[int] | None = None) -> dict[str, Any]:
+def provenance(seconds: float, seeds: list[int] | None = None, commit: str | None = None) -> dict[str, Any]:
+    """Where a result came from. ``commit`` should be read *before* the computation starts (the code that ran)."""
     from . import __version__
 
     return {
-        "commit": _git_commit(), "reprolib": __version__, "torch": torch.__version__.split("+")[0],
+        "commit": commit or _git_commit(), "reprolib": __version__, "torch": torch.__version__.split("+")[0],
         "device": "cpu" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
         "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
         "seeds": list(seeds or []), "seconds": round(float(seconds), 2),
@@ -106,12 +107,12 @@ def cached(artifact: str, *, profile: str, config: dict[str, Any], compute: Call
         if record.get("config_hash") == h:
             record["reused"] = True
             return record
-    t0 = time.perf_counter()
+    commit, t0 = _git_commit(), time.perf_counter()
     out = dict(compute())
     seconds = out.pop("seconds", None) or time.perf_counter() - t0
     record = {
         "artifact": artifact, "profile": profile, "config": config, "config_hash": h,
-        "provenance": provenance(seconds, out.pop("seeds", config.get("seeds"))),
+        "provenance": provenance(seconds, out.pop("seeds", config.get("seeds")), commit),
         "rows": out.pop("rows"), "claims": out.pop("claims", []),
         "status": out.pop("status", "reproduced"), "notes": out.pop("notes", ""), **out,
     }
@@ -137,10 +138,10 @@ def cached_run(artifact: str, *, profile: str, config: dict[str, Any], compute: 
         if record.get("config_hash") == h:
             record["reused"] = True
             return record
-    t0 = time.perf_counter()
+    commit, t0 = _git_commit(), time.perf_counter()
     out = dict(compute())
     record = {"artifact": artifact, "profile": profile, "config": config, "config_hash": h,
-              "provenance": provenance(time.perf_counter() - t0, [config.get("seed", 0)]), **out}
+              "provenance": provenance(time.perf_counter() - t0, [config.get("seed", 0)], commit), **out}
     atomic_write_json(path, record)
     record["reused"] = False
     return record

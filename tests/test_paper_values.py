@@ -32,3 +32,12 @@ def test_table2_rows_match_the_spec(spec_text):
 def test_separation_rows_match_the_spec(spec_text, name, label):
     p = paper_values.SEPARATION[name]
     assert f"| {label} | {p['eps']:g} | {p['train_train']:.3f} | {p['test_train']:.3f} |" in spec_text
+
+
+def test_table4_rows_match_the_spec(spec_text):
+    section = spec_text[spec_text.index("### closer_look.table4"):spec_text.index("### closer_look.appC")]
+    for (method, dropout), rows in paper_values.CLOSER_LOOK_TABLE4_PERCENT.items():
+        line = next(l for l in section.splitlines() if l.startswith(f"| {method} | {dropout} |"))
+        numbers = [float(v) for v in re.findall(r"-?\d+\.\d+", line.split("|", 3)[3])]
+        ours = [v for ds in ("svhn", "cifar10") for v in rows[ds] if v is not None]
+        assert ours == [n for n in numbers if n in ours] and all(v in numbers for v in ours), (method, dropout)
