@@ -92,35 +92,48 @@ def load(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[
         return json.load(f)
 
 
+def _stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
+    """The record at ``path`` if it exists, is not to be recomputed, and was made for config hash ``h``."""
+    if recompute or not path.exists():
+        return None
+    with open(path) as f:
+        record = json.load(f)
+    if record.get("config_hash") != h:
+        return None
+    record["reused"] = True
+    return record
+
+
+def _compute_and_store(path: Path, head: dict[str, Any], compute: Callable[[], dict[str, Any]],
+                       shape: Callable[[dict, float, str], dict[str, Any]]) -> dict[str, Any]:
+    commit, t0 = _git_commit(), time.perf_counter()
+    out = dict(compute())
+    record = {**head, **shape(out, time.perf_counter() - t0, commit)}
+    atomic_write_json(path, record)
+    record["reused"] = False
+    return record
+
+
 def cached(artifact: str, *, profile: str, config: dict[str, Any], compute: Callable[[], dict[str, Any]],
            recompute: bool = False, root: Path | None = None) -> dict[str, Any]:
     """The stored record of ``artifact`` if its config hash matches ``config``; else compute and store it.
 
     ``compute()`` returns a dict with ``rows`` (list of dicts) and optionally ``claims``, ``status``,
-    ``notes``, ``seeds`` and any extra small fields. The returned record has ``reused`` set.
+    ``notes``, ``seeds``, ``seconds`` and any extra small fields. The returned record has ``reused`` set.
     """
-    path = artifact_path(artifact, profile, root)
-    h = config_hash(config)
-    if not recompute and path.exists():
-        with open(path) as f:
-            record = json.load(f)
-        if record.get("config_hash") == h:
-            record["reused"] = True
-            return record
-    commit, t0 = _git_commit(), time.perf_counter()
-    out = dict(compute())
-    seconds = out.pop("seconds", None) or time.perf_counter() - t0
-    record = {
-        "artifact": artifact, "profile": profile, "config": config, "config_hash": h,
-        "provenance": provenance(seconds, out.pop("seeds", config.get("seeds")), commit),
-        "rows": out.pop("rows"), "claims": out.pop("claims", []),
-        "status": out.pop("status", "reproduced"), "notes": out.pop("notes", ""), **out,
-    }
-    if record["status"] not in STATUSES:
-        raise ConfigError(f"status '{record['status']}' unknown; known: {', '.join(STATUSES)}")
-    atomic_write_json(path, record)
-    record["reused"] = False
-    return record
+    path, h = artifact_path(artifact, profile, root), config_hash(config)
+
+    def shape(out, seconds, commit):
+        rec = {"provenance": provenance(out.pop("seconds", None) or seconds, out.pop("seeds", config.get("seeds")),
+                                        commit),
+               "rows": out.pop("rows"), "claims": out.pop("claims", []),
+               "status": out.pop("status", "reproduced"), "notes": out.pop("notes", ""), **out}
+        if rec["status"] not in STATUSES:
+            raise ConfigError(f"status '{rec['status']}' unknown; known: {', '.join(STATUSES)}")
+        return rec
+
+    head = {"artifact": artifact, "profile": profile, "config": config, "config_hash": h}
+    return _stored(path, h, recompute) or _compute_and_store(path, head, compute, shape)
 
 
 def sweep_dir(artifact: str, profile: str, root: Path | None = None) -> Path:
@@ -132,19 +145,10 @@ def cached_run(artifact: str, *, profile: str, config: dict[str, Any], compute: 
     """One configuration of a sweep, stored as ``<sweep_dir>/<hash[:16]>.json`` (same record shape)."""
     h = config_hash(config)
     path = sweep_dir(artifact, profile, root) / f"{h[:16]}.json"
-    if not recompute and path.exists():
-        with open(path) as f:
-            record = json.load(f)
-        if record.get("config_hash") == h:
-            record["reused"] = True
-            return record
-    commit, t0 = _git_commit(), time.perf_counter()
-    out = dict(compute())
-    record = {"artifact": artifact, "profile": profile, "config": config, "config_hash": h,
-              "provenance": provenance(time.perf_counter() - t0, [config.get("seed", 0)], commit), **out}
-    atomic_write_json(path, record)
-    record["reused"] = False
-    return record
+    head = {"artifact": artifact, "profile": profile, "config": config, "config_hash": h}
+    return _stored(path, h, recompute) or _compute_and_store(
+        path, head, compute, lambda out, seconds, commit: {
+            "provenance": provenance(seconds, [config.get("seed", 0)], commit), **out})
 
 
 def load_all(root: Path | None = None) -> list[dict[str, Any]]:
