@@ -150,7 +150,8 @@ def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: b
         row["paper"] = CLOSER_LOOK_TABLE2.get(arch, {}).get(method, {})
         rows.append(row)
     seeds = sorted({r["seed"] for r in rows})
-    claims_fn = table4_claims if artifact == "closer_look.table4" else table2_claims
+    claims_fn = {"closer_look.table4": table4_claims, "closer_look.table3": lambda rows: []}.get(artifact,
+                                                                                               table2_claims)
     return {"rows": rows, "claims": claims_fn(rows), "seeds": seeds,
             "status": "partial" if profile != "paper" else "reproduced",
             "notes": "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"}
@@ -160,6 +161,17 @@ def run_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool 
     return {"closer_look.table2": results.cached(
         "closer_look.table2", profile=profile, config=cfg, recompute=recompute,
         compute=lambda: compute_table2(cfg, profile, recompute=recompute, progress=progress))}
+
+
+def run_table3(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
+    """closer_look Table 3's CIFAR-10 rows (the ``paper`` profile); other profiles do not rerun it."""
+    if not cfg["rerun"]:
+        return {}
+    return {"closer_look.table3": results.cached(
+        "closer_look.table3", profile=profile, config=cfg, recompute=recompute,
+        compute=lambda: {**compute_table2(cfg, profile, recompute=recompute, progress=progress,
+                                          artifact="closer_look.table3"),
+                         "notes": "CIFAR-10 rows, without the paper's crop/flip augmentation"})}
 
 
 def run_table4(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
@@ -330,7 +342,8 @@ def table2_summary(rows: list[dict]) -> list[dict]:
 
 # Each section's computation, as the notebooks and ``python -m reprolib compute`` call it.
 SECTIONS = {"closer_look/separation": run_separation, "closer_look/existence": run_existence,
-            "closer_look/table2": run_table2, "closer_look/dropout": run_table4}
+            "closer_look/table2": run_table2, "closer_look/dropout": run_table4,
+            "closer_look/table3": run_table3}
 
 
 def construction_vs_trained(existence_rows: list[dict], table2_record: dict | None, dataset: str = "mnist",

@@ -77,3 +77,40 @@ def table4_frame():
     df = pd.DataFrame.from_dict(data, orient="index")
     df.index.names = ["method", "dropout"]
     return df
+
+# closer_look Table 3: CIFAR-10 (eps 0.031, WRN-40-10) and Restricted ImageNet (eps 0.005, ResNet-50), in percent
+# (Lipschitz unitless). Columns per dataset: train, test, adv test acc, test Lipschitz, gap, adv gap.
+CLOSER_LOOK_TABLE3_PERCENT = {
+    "Natural": {"cifar10": (100.00, 93.81, 0.00, 425.71, 6.19, 0.00),
+                "restricted_imagenet": (97.72, 93.47, 7.89, 32228.51, 4.25, -0.46)},
+    "GR": {"cifar10": (94.90, 80.74, 21.32, 28.53, 14.16, 3.94),
+           "restricted_imagenet": (91.12, 88.51, 62.14, 886.75, 2.61, 0.19)},
+    "LLR": {"cifar10": (100.00, 91.44, 22.05, 94.68, 8.56, 4.50),
+            "restricted_imagenet": (98.76, 93.44, 52.62, 4795.66, 5.32, 0.22)},
+    "RST(λ=.5)": {"cifar10": (99.90, 85.11, 39.58, 20.67, 14.79, 36.26),
+                  "restricted_imagenet": (96.08, 92.02, 79.24, 451.57, 4.06, 4.57)},
+    "RST(λ=1)": {"cifar10": (99.86, 84.61, 40.89, 23.15, 15.25, 41.31),
+                 "restricted_imagenet": (95.66, 92.06, 79.69, 355.43, 3.61, 4.67)},
+    "RST(λ=2)": {"cifar10": (99.73, 83.87, 41.75, 23.80, 15.86, 43.54),
+                 "restricted_imagenet": (96.02, 91.14, 81.41, 394.40, 4.87, 6.19)},
+    "AT": {"cifar10": (99.84, 83.51, 43.51, 26.23, 16.33, 49.94),
+           "restricted_imagenet": (96.22, 90.33, 82.25, 287.97, 5.90, 8.23)},
+    "TRADES(β=1)": {"cifar10": (99.76, 84.96, 43.66, 28.01, 14.80, 44.60),
+                    "restricted_imagenet": (97.39, 92.27, 79.90, 2144.66, 5.13, 6.66)},
+    "TRADES(β=3)": {"cifar10": (99.78, 85.55, 46.63, 22.42, 14.23, 47.67),
+                    "restricted_imagenet": (95.74, 90.75, 82.28, 396.67, 5.00, 6.41)},
+    "TRADES(β=6)": {"cifar10": (98.93, 84.46, 48.58, 13.05, 14.47, 42.65),
+                    "restricted_imagenet": (93.34, 88.92, 82.13, 200.90, 4.42, 5.31)},
+}
+CLOSER_LOOK_TABLE3_COLUMNS = ("train_acc", "test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
+
+
+def table3_frame():
+    """The paper's Table 3 as a DataFrame (rows: method; columns: dataset, metric), in percent."""
+    import pandas as pd
+
+    data = {m: {(ds, c): v for ds, row in rows.items() for c, v in zip(CLOSER_LOOK_TABLE3_COLUMNS, row)}
+            for m, rows in CLOSER_LOOK_TABLE3_PERCENT.items()}
+    df = pd.DataFrame.from_dict(data, orient="index")
+    df.index.name = "method"
+    return df

@@ -95,12 +95,21 @@ _SECTIONS: dict[str, dict[str, Any]] = {
                   "n_train": None, "epochs": 60, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
                   "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None},
     },
+    # closer_look Table 3 (CIFAR-10 rows): rerun only in the paper profile (online data and a GPU).
+    "closer_look/table3": {
+        "base": {"rerun": False},  # completed below from closer_look/table2's base
+        "paper": {"rerun": True, "dataset": "cifar10", "archs": ["WRN-40-10"], "eps": 0.031,
+                  "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062, "spread_seeds": [],
+                  "n_train": None, "epochs": 120, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
+                  "milestones": [40, 80, 100], "n_eval_train": None, "n_eval_test": None},
+    },
     # The scorecard: reads results only.
     "scorecard": {"base": {}},
 }
 
 
 _SECTIONS["closer_look/dropout"]["base"] = copy.deepcopy(_SECTIONS["closer_look/table2"]["base"])
+_SECTIONS["closer_look/table3"]["base"] = {**copy.deepcopy(_SECTIONS["closer_look/table2"]["base"]), "rerun": False}
 
 
 def sections() -> list[str]:

@@ -66,6 +66,7 @@ PAGES = {  # page -> what it must contain
     "book/executed/closer_look/existence.html": ["table", "img"],
     "book/executed/closer_look/table2.html": ["table", "img"],
     "book/executed/closer_look/dropout.html": ["table"],
+    "book/executed/closer_look/table3.html": ["table"],
     "book/executed/spatial/theory.html": ["table", "img"],
     "book/executed/cake/tsipras.html": ["table", "img"],
     "book/closer_look/index.html": [],

@@ -41,3 +41,11 @@ def test_table4_rows_match_the_spec(spec_text):
         numbers = [float(v) for v in re.findall(r"-?\d+\.\d+", line.split("|", 3)[3])]
         ours = [v for ds in ("svhn", "cifar10") for v in rows[ds] if v is not None]
         assert ours == [n for n in numbers if n in ours] and all(v in numbers for v in ours), (method, dropout)
+
+
+def test_table3_rows_match_the_spec(spec_text):
+    section = spec_text[spec_text.index("### closer_look.table3"):spec_text.index("### closer_look.table4")]
+    for method, rows in paper_values.CLOSER_LOOK_TABLE3_PERCENT.items():
+        line = next(l for l in section.splitlines() if l.startswith(f"| {method} |"))
+        numbers = tuple(float(v) for v in re.findall(r"-?\d+\.\d+", line))
+        assert numbers == rows["cifar10"] + rows["restricted_imagenet"], method
