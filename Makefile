@@ -34,6 +34,7 @@ notebooks: data
 
 html:
 	.venv/bin/jupyter-book build . -W --keep-going --quiet
+	touch _build/html/.nojekyll  # publishable as-is on GitHub Pages
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
 book: notebooks

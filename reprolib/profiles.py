@@ -52,7 +52,7 @@ _SECTIONS: dict[str, dict[str, Any]] = {
         "base": {
             "dataset": "mnist", "eps": 0.1, "archs": ["CNN1"],
             "methods": list(CLOSER_LOOK_METHODS),
-            "seeds": [0], "spread_methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [1, 2],
+            "seeds": [0], "spread_methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [1],
             "n_train": 10000, "epochs": 5, "batch_size": 64,
             "optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "milestones": [], "reduction": "mean",
             "attack_steps": 10, "attack_step_size": 0.02,

@@ -60,7 +60,18 @@ def atomic_write_json(path: Path, obj: Any) -> None:
         raise
 
 
+_PROCESS_COMMIT: str | None = None
+
+
 def _git_commit() -> str:
+    """The commit of the code this process runs: read once, when the first result is made (after import)."""
+    global _PROCESS_COMMIT
+    if _PROCESS_COMMIT is None:
+        _PROCESS_COMMIT = _read_git_commit()
+    return _PROCESS_COMMIT
+
+
+def _read_git_commit() -> str:
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                              text=True, timeout=10).stdout.strip()
