@@ -113,36 +113,55 @@ class GR:
 
 @dataclass
 class LLR(_Attacked):
-    """CE(x) + llr_lambda * gamma + llr_mu * |delta . grad CE(x)|, gamma = |CE(x+delta) - CE(x) - delta . grad CE(x)|,
-    delta maximising gamma over the eps-ball (Qin et al. 2019; 2 steps of eps/2 in closer_look)."""
+    """Local linearity regularisation, in one of two forms.
+
+    ``form="qin"`` (Qin et al. 2019): CE(x) + llr_lambda * gamma + llr_mu * |delta . grad CE(x)|, with
+    gamma = |CE(x+delta) - CE(x) - delta . grad CE(x)| and delta maximising gamma over the eps-ball.
+    ``form="c1"``: what closer_look's released code computes (its gradient term is zeroed by an aliasing bug):
+    CE(x) + llr_lambda * CE(x+delta), delta from a short attack on CE(x+delta). This produced their Table 2.
+    Both use 2 steps of eps/2 from x + 0.001 N(0, I).
+    """
 
     steps: int = 2
     step_size: float = 0.05
     llr_lambda: float = 4.0
     llr_mu: float = 3.0
+    form: str = "qin"
 
-    def _terms(self, model, x, y, delta, create_graph):
-        x = x.detach().requires_grad_(True)
-        ce_i = F.cross_entropy(model(x), y, reduction="none")
-        (g,) = torch.autograd.grad(ce_i.sum(), x, create_graph=create_graph)
-        lin = (delta * g).flatten(1).sum(1)
-        ce_d = F.cross_entropy(model(x + delta), y, reduction="none")
-        return ce_i, (ce_d - ce_i - lin).abs(), lin.abs()
+    def __post_init__(self):
+        super().__post_init__()
+        if self.form not in ("qin", "c1"):
+            raise ConfigError(f"form={self.form!r} unknown; known: qin, c1")
 
-    def __call__(self, model, x, y):
-        with attacks.eval_mode(model):
-            xi = x.detach().requires_grad_(True)
-            (g0,) = torch.autograd.grad(F.cross_entropy(model(xi), y, reduction="sum"), xi)
-            ce0 = F.cross_entropy(model(x), y, reduction="none").detach()
+    def _delta(self, model, x, y):
+        if self.form == "c1":
+            objective = attacks.ce_objective
+        else:
+            with attacks.eval_mode(model):
+                xi = x.detach().requires_grad_(True)
+                (g0,) = torch.autograd.grad(F.cross_entropy(model(xi), y, reduction="sum"), xi)
+                ce0 = F.cross_entropy(model(x), y, reduction="none").detach()
 
-            def gamma(logits, target, delta):  # per-example local non-linearity, g0 and ce0 fixed
+            def objective(logits, target, delta):  # per-example local non-linearity, g0 and ce0 fixed
                 return (F.cross_entropy(logits, target, reduction="none") - ce0
                         - (delta * g0).flatten(1).sum(1)).abs()
 
-            x_adv, _ = attacks.maximize(model, x, y, objective=gamma, eps=self.eps, steps=self.steps,
-                                        step_size=self.step_size, start="normal")
-        ce_i, gam, lin = self._terms(model, x, y, (x_adv - x).detach(), create_graph=True)
-        ce, gam, lin = ce_i.mean(), gam.mean(), lin.mean()
+        x_adv, _ = attacks.maximize(model, x, y, objective=objective, eps=self.eps, steps=self.steps,
+                                    step_size=self.step_size, start="normal")
+        return (x_adv - x).detach()
+
+    def __call__(self, model, x, y):
+        delta = self._delta(model, x, y)
+        if self.form == "c1":
+            logits, logits_d = joint_forward(model, x, x + delta)
+            ce, ce_d = F.cross_entropy(logits, y), F.cross_entropy(logits_d, y)
+            return ce + self.llr_lambda * ce_d, {"ce": ce.detach(), "ce_delta": ce_d.detach()}
+        xg = x.detach().requires_grad_(True)
+        ce_i = F.cross_entropy(model(xg), y, reduction="none")
+        (g,) = torch.autograd.grad(ce_i.sum(), xg, create_graph=True)
+        lin = (delta * g).flatten(1).sum(1)
+        gam = (F.cross_entropy(model(x + delta), y, reduction="none") - ce_i - lin).abs()
+        ce, gam, lin = ce_i.mean(), gam.mean(), lin.abs().mean()
         return ce + self.llr_lambda * gam + self.llr_mu * lin, {"ce": ce.detach(), "gamma": gam.detach(),
                                                                "lin": lin.detach()}
 
