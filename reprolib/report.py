@@ -59,7 +59,8 @@ def claims_box(claims: list[dict]) -> Markdown:
     lines = ["| | claim | evidence |", "|---|---|---|"]
     for c in claims:
         mark = "✔ holds" if c["passed"] else "✘ does not hold"
-        lines.append(f"| {mark} | {c['text']} | {c['evidence']} |")
+        cells = (mark, c["text"], c["evidence"])
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     n = sum(c["passed"] for c in claims)
     lines.append(f"\n**{n} of {len(claims)} checked claims hold** on the numbers above.")
     return Markdown("\n".join(lines))
