@@ -7,7 +7,6 @@ Distances are exact integers on uint8 pixels (reusing :mod:`reprolib.separation`
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from .separation import nearest_other_label

@@ -29,15 +29,12 @@ def _flat_uint8(x: torch.Tensor, name: str) -> torch.Tensor:
     return x.reshape(len(x), -1)
 
 
-def _pooled(x: torch.Tensor, side: int | None) -> torch.Tensor:
-    """Max- and min-pooled copies (int16, flattened): L-inf between them lower-bounds the true distance."""
-    n, d = x.shape
-    if side is None or side * side != d or side % 4:
-        return x.to(torch.int16)
-    img = x.view(n, 1, side, side).float()
-    mx = F.max_pool2d(img, 4).flatten(1)
-    mn = -F.max_pool2d(-img, 4).flatten(1)
-    return torch.cat([mx, mn], 1).to(torch.int16)
+def _features(x: torch.Tensor, side: int | None, pool: int) -> torch.Tensor:
+    """Max- and min-pooled images (float): each coordinate is 1-Lipschitz in L-inf, so |phi(q) - phi(r)| <= d(q, r)."""
+    if side is None or side * side != x.shape[1] or side % pool:
+        return x.float()
+    img = x.view(len(x), 1, side, side).float()
+    return torch.cat([F.max_pool2d(img, pool).flatten(1), (-F.max_pool2d(-img, pool)).flatten(1)], 1)
 
 
 def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: torch.Tensor,
@@ -61,7 +58,8 @@ def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: tor
     best = torch.full((len(q),), 256, dtype=torch.int64)
     best_idx = torch.full((len(q),), -1, dtype=torch.int64)
     q16, r16 = q.to(torch.int16), r.to(torch.int16)
-    qp, rp = _pooled(q, side), _pooled(r, side)
+    # Integer lower-bound features (pooled values of uint8 pixels are integers, so int16 is exact).
+    qp, rp = _features(q, side, 4).to(torch.int16), _features(r, side, 4).to(torch.int16)
     q_labels, r_labels = q_labels.long(), r_labels.long()
     # Sort queries by label so that a query block mostly shares one label.
     order = torch.argsort(q_labels, stable=True)
@@ -89,14 +87,6 @@ def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: tor
                 shared = torch.minimum(shared, bb.min())
         best[qi], best_idx[qi] = bb, bi
     return best, best_idx
-
-
-def _features(x: torch.Tensor, side: int | None, pool: int) -> torch.Tensor:
-    """Max- and min-pooled images (float): each coordinate is 1-Lipschitz in L-inf, so |phi(q) - phi(r)| <= d(q, r)."""
-    if side is None or side * side != x.shape[1] or side % pool:
-        return x.float()
-    img = x.view(len(x), 1, side, side).float()
-    return torch.cat([F.max_pool2d(img, pool).flatten(1), (-F.max_pool2d(-img, pool)).flatten(1)], 1)
 
 
 def _violation_codes(phi: torch.Tensor, threshold: int, levels: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -150,18 +140,6 @@ def min_separation(queries: torch.Tensor, q_labels: torch.Tensor, refs: torch.Te
                 if int(dist[k]) < best:
                     best, bi, bj = int(dist[k]), int(ci[k]), int(cj[k])
     return best, bi, bj
-
-
-def separation(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor | None = None,
-               test_y: torch.Tensor | None = None, **kw) -> dict[str, np.ndarray]:
-    """Separations in uint8 units: the train-train minimum and its pair; if given, per-point test-train."""
-    out = {}
-    k, i, j = min_separation(train_x, train_y, train_x, train_y, desc="train-train", **kw)
-    out["train_train_min"], out["train_train_pair"] = k, (i, j)
-    if test_x is not None:
-        d, i = nearest_other_label(test_x, test_y, train_x, train_y, desc="test-train", **kw)
-        out["test_train"], out["test_train_index"] = d.numpy(), i.numpy()
-    return out
 
 
 def brute_force(queries: np.ndarray, q_labels: np.ndarray, refs: np.ndarray, r_labels: np.ndarray) -> np.ndarray:
