@@ -133,9 +133,10 @@ def table2_grid(cfg: dict) -> list[tuple[str, str, int]]:
 
 
 def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool = True,
-                   artifact: str = "closer_look.table2") -> dict:
+                   artifact: str = "closer_look.table2", claims_fn=None) -> dict:
     """Train and evaluate every (arch, method, seed); each is stored as soon as it finishes (resumable sweep).
 
+    ``claims_fn(rows)`` checks the paper's claims (default: Table 2's); Tables 3 and 4 reuse this sweep.
     A run's stored configuration leaves out the grid, so growing the grid never invalidates finished runs.
     """
     base = {k: v for k, v in cfg.items() if k not in GRID_KEYS}
@@ -150,37 +151,38 @@ def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: b
         row["paper"] = CLOSER_LOOK_TABLE2.get(arch, {}).get(method, {})
         rows.append(row)
     seeds = sorted({r["seed"] for r in rows})
-    claims_fn = {"closer_look.table4": table4_claims, "closer_look.table3": lambda rows: []}.get(artifact,
-                                                                                               table2_claims)
-    return {"rows": rows, "claims": claims_fn(rows), "seeds": seeds,
+    return {"rows": rows, "claims": (claims_fn or table2_claims)(rows), "seeds": seeds,
             "status": "partial" if profile != "paper" else "reproduced",
             "notes": "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"}
 
 
+def _run_grid(artifact: str, cfg: dict, profile: str, recompute: bool, progress: bool, claims_fn=None,
+              notes: str | None = None) -> dict[str, dict]:
+    """One record for a whole (arch, method, seed) sweep of :func:`compute_table2`."""
+    def compute():
+        out = compute_table2(cfg, profile, recompute=recompute, progress=progress, artifact=artifact,
+                             claims_fn=claims_fn)
+        return {**out, "notes": notes} if notes else out
+
+    return {artifact: results.cached(artifact, profile=profile, config=cfg, recompute=recompute, compute=compute)}
+
+
 def run_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
-    return {"closer_look.table2": results.cached(
-        "closer_look.table2", profile=profile, config=cfg, recompute=recompute,
-        compute=lambda: compute_table2(cfg, profile, recompute=recompute, progress=progress))}
+    return _run_grid("closer_look.table2", cfg, profile, recompute, progress)
 
 
 def run_table3(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
     """closer_look Table 3's CIFAR-10 rows (the ``paper`` profile); other profiles do not rerun it."""
     if not cfg["rerun"]:
         return {}
-    return {"closer_look.table3": results.cached(
-        "closer_look.table3", profile=profile, config=cfg, recompute=recompute,
-        compute=lambda: {**compute_table2(cfg, profile, recompute=recompute, progress=progress,
-                                          artifact="closer_look.table3"),
-                         "notes": "CIFAR-10 rows, without the paper's crop/flip augmentation"})}
+    return _run_grid("closer_look.table3", cfg, profile, recompute, progress, claims_fn=lambda rows: [],
+                     notes="CIFAR-10 rows, without the paper's crop/flip augmentation")
 
 
 def run_table4(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
     """closer_look Table 4's protocol (with vs without dropout) on the dataset of ``cfg``."""
-    return {"closer_look.table4": results.cached(
-        "closer_look.table4", profile=profile, config=cfg, recompute=recompute,
-        compute=lambda: {**compute_table2(cfg, profile, recompute=recompute, progress=progress,
-                                          artifact="closer_look.table4"),
-                         "notes": f"proxy on {cfg['dataset']} (the paper uses SVHN and CIFAR-10), scaled down"})}
+    return _run_grid("closer_look.table4", cfg, profile, recompute, progress, claims_fn=table4_claims,
+                     notes=f"proxy on {cfg['dataset']} (the paper uses SVHN and CIFAR-10), scaled down")
 
 
 def table4_claims(rows: list[dict]) -> list[dict]:

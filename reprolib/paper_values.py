@@ -42,8 +42,20 @@ _T2 = {
 }
 
 
-def _as_fractions(row: tuple) -> dict:
-    return {c: (v if c == "lipschitz" else round(v / 100, 6)) for c, v in zip(_T2_COLUMNS, row)}
+def _as_fractions(row: tuple, columns: tuple = _T2_COLUMNS) -> dict:
+    """A percent row as {column: fraction} (the Lipschitz constant stays as it is)."""
+    return {c: (v if c == "lipschitz" else round(v / 100, 6)) for c, v in zip(columns, row)}
+
+
+def _frame(table: dict, columns: tuple, index_names: list[str]):
+    """{row key: {dataset: values}} as a DataFrame with (dataset, metric) columns, in percent."""
+    import pandas as pd
+
+    data = {key: {(ds, c): v for ds, row in rows.items() for c, v in zip(columns, row)}
+            for key, rows in table.items()}
+    df = pd.DataFrame.from_dict(data, orient="index")
+    df.index.names = index_names
+    return df
 
 
 # closer_look Table 2 (MNIST, eps = 0.1): {arch: {method: {column: value}}}, accuracies as fractions.
@@ -70,13 +82,8 @@ CLOSER_LOOK_TABLE4_PERCENT = {  # (method, dropout): {dataset: row}
 
 def table4_frame():
     """The paper's Table 4 as a DataFrame (rows: method, dropout; columns: dataset, metric), in percent."""
-    import pandas as pd
+    return _frame(CLOSER_LOOK_TABLE4_PERCENT, CLOSER_LOOK_TABLE4_COLUMNS, ["method", "dropout"])
 
-    data = {(m, d): {(ds, c): v for ds, row in rows.items() for c, v in zip(CLOSER_LOOK_TABLE4_COLUMNS, row)}
-            for (m, d), rows in CLOSER_LOOK_TABLE4_PERCENT.items()}
-    df = pd.DataFrame.from_dict(data, orient="index")
-    df.index.names = ["method", "dropout"]
-    return df
 
 # closer_look Table 3: CIFAR-10 (eps 0.031, WRN-40-10) and Restricted ImageNet (eps 0.005, ResNet-50), in percent
 # (Lipschitz unitless). Columns per dataset: train, test, adv test acc, test Lipschitz, gap, adv gap.
@@ -105,12 +112,11 @@ CLOSER_LOOK_TABLE3_PERCENT = {
 CLOSER_LOOK_TABLE3_COLUMNS = ("train_acc", "test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
 
 
+# closer_look Table 3's CIFAR-10 rows as fractions: {method: {column: value}} (for paper-vs-ours tables).
+CLOSER_LOOK_TABLE3_CIFAR10 = {m: _as_fractions(rows["cifar10"], CLOSER_LOOK_TABLE3_COLUMNS)
+                              for m, rows in CLOSER_LOOK_TABLE3_PERCENT.items()}
+
+
 def table3_frame():
     """The paper's Table 3 as a DataFrame (rows: method; columns: dataset, metric), in percent."""
-    import pandas as pd
-
-    data = {m: {(ds, c): v for ds, row in rows.items() for c, v in zip(CLOSER_LOOK_TABLE3_COLUMNS, row)}
-            for m, rows in CLOSER_LOOK_TABLE3_PERCENT.items()}
-    df = pd.DataFrame.from_dict(data, orient="index")
-    df.index.name = "method"
-    return df
+    return _frame(CLOSER_LOOK_TABLE3_PERCENT, CLOSER_LOOK_TABLE3_COLUMNS, ["method"])
