@@ -91,6 +91,13 @@ def histogram_frame(record: dict):
 # ----------------------------------------------------------------------------- Table 2
 
 
+def run_config(cfg: dict, arch: str, method: str, seed: int) -> dict:
+    """The stored configuration of one (arch, method, seed) run: the shared settings without the grid, plus the
+    method's preset, so that changing a preset (say TRADES' beta) never reuses a stale run."""
+    base = {k: v for k, v in cfg.items() if k not in GRID_KEYS}
+    return {**base, "arch": arch, "method": method, "method_spec": CLOSER_LOOK_METHODS[method], "seed": seed}
+
+
 def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
     torch.manual_seed(seed)
     ds = data.load(cfg["dataset"], "train")
@@ -107,8 +114,7 @@ def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) ->
                        momentum=cfg["momentum"], milestones=tuple(cfg["milestones"]), reduction=cfg["reduction"],
                        precision=cfg["precision"], seed=seed)
     model = models.build(arch)
-    run_id = results.config_hash({**{k: v for k, v in cfg.items() if k not in GRID_KEYS}, "arch": arch,
-                                  "method": method})[:10]
+    run_id = results.config_hash({**run_config(cfg, arch, method, seed), "seed": None})[:10]
     ckpt = artifacts_dir() / "closer_look" / "table2" / f"{arch}-{name}-{run_id}-s{seed}.pt"
     hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress, desc=f"{arch} {method}")
     ev_train = ds.subset(cfg["n_eval_train"], seed=seed + 1)
@@ -139,11 +145,10 @@ def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: b
     ``claims_fn(rows)`` checks the paper's claims (default: Table 2's); Tables 3 and 4 reuse this sweep.
     A run's stored configuration leaves out the grid, so growing the grid never invalidates finished runs.
     """
-    base = {k: v for k, v in cfg.items() if k not in GRID_KEYS}
     rows = []
     for arch, method, seed in table2_grid(cfg):
         rec = results.cached_run(artifact, profile=profile, recompute=recompute,
-                                 config={**base, "arch": arch, "method": method, "seed": seed},
+                                 config=run_config(cfg, arch, method, seed),
                                  compute=lambda: _train_eval(cfg, arch, method, seed, progress))
         row = {k: rec[k] for k in ("arch", "method", "seed", "train_acc", "test_acc", "adv_train_acc",
                                    "adv_test_acc", "lipschitz", "lipschitz_c1", "gap", "adv_gap",
@@ -164,7 +169,9 @@ def _run_grid(artifact: str, cfg: dict, profile: str, recompute: bool, progress:
                              claims_fn=claims_fn)
         return {**out, "notes": notes} if notes else out
 
-    return {artifact: results.cached(artifact, profile=profile, config=cfg, recompute=recompute, compute=compute)}
+    config = {**cfg, "method_specs": {m: CLOSER_LOOK_METHODS[m] for m in cfg["methods"]}}
+    return {artifact: results.cached(artifact, profile=profile, config=config, recompute=recompute,
+                                     compute=compute)}
 
 
 def run_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:

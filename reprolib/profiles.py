@@ -61,6 +61,7 @@ _SECTIONS: dict[str, dict[str, Any]] = {
             "eval_steps": 10, "eval_step_size": 0.02, "n_eval_train": 1000, "n_eval_test": 1000,
             "lip_steps": 10, "lip_step_size": 0.02, "precision": "fp32",
         },
+        "cpu": {"archs": ["CNN1", "CNN2"]},
         "smoke": {"methods": ["Natural", "AT", "TRADES(β=1)"], "spread_seeds": [], "n_train": 600, "epochs": 1,
                   "n_eval_train": 100, "n_eval_test": 100},
         "paper": {"archs": ["CNN1", "CNN2"], "n_train": None,

@@ -38,15 +38,14 @@ def _features(x: torch.Tensor, side: int | None, pool: int) -> torch.Tensor:
 
 
 def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: torch.Tensor,
-                        r_labels: torch.Tensor, *, minimum_only: bool = False, q_block: int = 16,
+                        r_labels: torch.Tensor, *, q_block: int = 16,
                         r_block: int = 2048, progress: bool = True,
                         desc: str = "separation") -> tuple[torch.Tensor, torch.Tensor]:
     """Exact L-inf distance (uint8 units) from each query to the nearest reference of another label.
 
     Returns ``(dist, index)``: int64 tensors of length ``len(queries)``; ``index`` points into ``refs``.
-    A query with no reference of another label gets distance 256 and index -1. With
-    ``minimum_only`` the search prunes against the best distance over *all* queries so far: only
-    the minimum (and the queries attaining it) is then exact, other entries are upper bounds.
+    A query with no reference of another label gets distance 256 and index -1. For the minimum alone,
+    :func:`min_separation` is much faster.
     """
     q = _flat_uint8(queries, "queries")
     r = _flat_uint8(refs, "refs")
@@ -63,7 +62,6 @@ def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: tor
     q_labels, r_labels = q_labels.long(), r_labels.long()
     # Sort queries by label so that a query block mostly shares one label.
     order = torch.argsort(q_labels, stable=True)
-    shared = torch.tensor(256, dtype=torch.int64)  # best over all queries (minimum_only)
     for start in tqdm(range(0, len(q), q_block), desc=desc, disable=not progress, mininterval=2):
         qi = order[start:start + q_block]
         qb, qpb, qyb = q16[qi], qp[qi], q_labels[qi]
@@ -72,8 +70,7 @@ def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: tor
             rb, ryb = r16[rs:rs + r_block], r_labels[rs:rs + r_block]
             other = qyb[:, None] != ryb[None, :]                       # (Q, R) valid pairs
             lb = (qpb[:, None, :] - rp[None, rs:rs + r_block, :]).abs_().amax(2)
-            thr = torch.minimum(bb, shared) if minimum_only else bb
-            need = other & (lb < thr[:, None])
+            need = other & (lb < bb[:, None])
             if not need.any():
                 continue
             cols = need.any(0).nonzero().squeeze(1)
@@ -83,8 +80,6 @@ def nearest_other_label(queries: torch.Tensor, q_labels: torch.Tensor, refs: tor
             better = m < bb
             bb = torch.where(better, m, bb)
             bi = torch.where(better, cols[j] + rs, bi)
-            if minimum_only:
-                shared = torch.minimum(shared, bb.min())
         best[qi], best_idx[qi] = bb, bi
     return best, best_idx
 

@@ -28,13 +28,6 @@ def test_equals_brute_force_on_random_images(seed):
     assert np.array_equal(np.abs(r[i.numpy()].astype(int) - q.astype(int)).max(1), expected)
 
 
-def test_minimum_only_gives_the_exact_minimum():  # the pruned per-point search
-    x, y = _random_set(400, 784, 4, 7)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    d, _ = separation.nearest_other_label(xt, yt, xt, yt, minimum_only=True, progress=False)
-    assert int(d.min()) == separation.brute_force(x, y, x, y).min()
-
-
 def test_duplicates_ties_and_missing_other_labels():
     x = torch.tensor([[0, 0], [0, 0], [10, 0], [10, 0]], dtype=torch.uint8)
     y = torch.tensor([0, 1, 0, 0])

@@ -123,6 +123,15 @@ def test_sweep_runs_configurations_in_workers_and_skips_stored_ones(session_tmp)
     assert [r["method"] for r in rec["rows"]] == ["Natural", "GR"]
 
 
+def test_a_changed_method_preset_is_a_new_run(monkeypatch):
+    from reprolib import closer_look, profiles, results
+
+    cfg = profiles.resolve("closer_look/table2", "smoke")
+    before = results.config_hash(closer_look.run_config(cfg, "CNN1", "TRADES(β=6)", 0))
+    monkeypatch.setitem(profiles.CLOSER_LOOK_METHODS, "TRADES(β=6)", {"method": "trades", "beta": 5.0})
+    assert results.config_hash(closer_look.run_config(cfg, "CNN1", "TRADES(β=6)", 0)) != before
+
+
 def test_joint_forward_equals_separate_passes():
     torch.manual_seed(0)
     a, b = torch.rand(5, 1, 28, 28), torch.rand(7, 1, 28, 28)
