@@ -15,15 +15,16 @@ detached; gradients never reach the model's parameters (``torch.autograd.grad`` 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import parallel
 from .errors import ConfigError
 
-Objective = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Objective = Callable[[torch.Tensor, Any, torch.Tensor], torch.Tensor]
 
 
 def check_threat(eps: float, steps: int | None = None, step_size: float | None = None) -> None:
@@ -100,51 +101,63 @@ def kl_objective(logits: torch.Tensor, p_clean: torch.Tensor, delta: torch.Tenso
     return F.kl_div(F.log_softmax(logits, 1), p_clean, reduction="none").sum(1)
 
 
-def maximize(model: nn.Module, x: torch.Tensor, target: torch.Tensor, *, objective: Objective, eps: float,
+def maximize(model: nn.Module, x: torch.Tensor, target: Any, *, objective: Objective, eps: float,
              steps: int, step_size: float, norm: str = "linf", start: str | None = "uniform",
              init_std: float = 0.001, keep_best: bool = False, descend: bool = False,
              final_value: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Projected (sign) gradient ascent of ``objective`` over the eps-ball around ``x``.
 
+    ``objective(logits, target, delta)`` returns one value per example; ``target`` is a tensor or a tuple of
+    tensors with one row per example (labels, clean probabilities, ...), sliced along with ``x``.
     ``start``: ``"uniform"`` (in the ball), ``"normal"`` (x + init_std * N(0, I), TRADES) or ``None``.
     Returns ``(x_adv, value)``: the final iterate (or each example's best with ``keep_best``) and its
     objective value (``None`` unless ``keep_best`` or ``final_value``). ``descend`` flips the direction
-    (closer_look's released Lipschitz code descends; kept for its compatibility mode). The iterate is projected onto the ball and [0, 1] after the start and every step.
+    (closer_look's released Lipschitz code descends; kept for its compatibility mode). The iterate is
+    projected onto the ball and [0, 1] after the start and every step. The start is drawn here, in the
+    calling thread; the iterations run in per-core chunks (:mod:`reprolib.parallel`).
     """
     check_threat(eps, steps, step_size)
     if norm not in STEPS:
         raise ConfigError(f"norm={norm!r} unknown; known: {', '.join(STEPS)}")
+    if start not in ("uniform", "normal", None):
+        raise ConfigError(f"start={start!r} unknown; known: uniform, normal, None")
+    if isinstance(model, nn.parallel.DistributedDataParallel):
+        model = model.module  # the attack needs no gradient synchronisation
     x0 = x.detach()
     rule = STEPS[norm](x0, eps, step_size)
     if start == "uniform":
         x_adv = rule.random_start(x0)
     elif start == "normal":
         x_adv = x0 + init_std * torch.randn_like(x0)
-    elif start is None:
-        x_adv = x0.clone()
     else:
-        raise ConfigError(f"start={start!r} unknown; known: uniform, normal, None")
+        x_adv = x0.clone()
     x_adv = rule.project(x_adv)
-    sign = -1.0 if descend else 1.0
-    best_x, best_v = x_adv.clone(), torch.full((len(x0),), -float("inf"), device=x0.device)
-    value = None
-    with eval_mode(model), torch.enable_grad():
-        for it in range(steps + 1):
-            if it == steps and not (keep_best or final_value):
-                break  # the last evaluation only serves the returned value
-            x_adv.requires_grad_(it < steps)
-            value = objective(model(x_adv), target, x_adv - x0)
-            if keep_best:
-                better = value.detach() > best_v
-                best_v = torch.where(better, value.detach(), best_v)
-                best_x[better] = x_adv.detach()[better]
-            if it == steps:
-                break
-            (g,) = torch.autograd.grad(value.sum(), x_adv)
-            x_adv = rule.project(rule.step(x_adv.detach(), sign * g))
-    if keep_best:
-        return best_x, best_v
-    return x_adv.detach(), None if value is None or not final_value else value.detach()
+
+    def ascend(x_adv, x0, target):
+        rule = STEPS[norm](x0, eps, step_size)
+        sign = -1.0 if descend else 1.0
+        best_x, best_v = x_adv.clone(), torch.full((len(x0),), -float("inf"), device=x0.device)
+        value = None
+        with torch.enable_grad():
+            for it in range(steps + 1):
+                if it == steps and not (keep_best or final_value):
+                    break  # the last evaluation only serves the returned value
+                x_adv.requires_grad_(it < steps)
+                value = objective(model(x_adv), target, x_adv - x0)
+                if keep_best:
+                    better = value.detach() > best_v
+                    best_v = torch.where(better, value.detach(), best_v)
+                    best_x[better] = x_adv.detach()[better]
+                if it == steps:
+                    break
+                (g,) = torch.autograd.grad(value.sum(), x_adv)
+                x_adv = rule.project(rule.step(x_adv.detach(), sign * g))
+        if keep_best:
+            return best_x, best_v
+        return x_adv.detach(), None if value is None or not final_value else value.detach()
+
+    with eval_mode(model):
+        return parallel.map_chunks(ascend, x_adv, x0, target)
 
 
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, steps: int, step_size: float,

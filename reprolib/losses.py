@@ -135,18 +135,19 @@ class LLR(_Attacked):
 
     def _delta(self, model, x, y):
         if self.form == "c1":
-            objective = attacks.ce_objective
+            objective, target = attacks.ce_objective, y
         else:
             with attacks.eval_mode(model):
                 xi = x.detach().requires_grad_(True)
                 (g0,) = torch.autograd.grad(F.cross_entropy(model(xi), y, reduction="sum"), xi)
                 ce0 = F.cross_entropy(model(x), y, reduction="none").detach()
+            target = (y, ce0, g0)
 
             def objective(logits, target, delta):  # per-example local non-linearity, g0 and ce0 fixed
-                return (F.cross_entropy(logits, target, reduction="none") - ce0
-                        - (delta * g0).flatten(1).sum(1)).abs()
+                y, ce0, g0 = target
+                return (F.cross_entropy(logits, y, reduction="none") - ce0 - (delta * g0).flatten(1).sum(1)).abs()
 
-        x_adv, _ = attacks.maximize(model, x, y, objective=objective, eps=self.eps, steps=self.steps,
+        x_adv, _ = attacks.maximize(model, x, target, objective=objective, eps=self.eps, steps=self.steps,
                                     step_size=self.step_size, start="normal")
         return (x_adv - x).detach()
 

@@ -55,7 +55,7 @@ def lipschitz(model: nn.Module, x: torch.Tensor, *, eps: float, steps: int = 10,
         with torch.no_grad(), attacks.eval_mode(model):
             f0 = model(xb)
 
-        def ratio(logits, _target, delta):
+        def ratio(logits, f0, delta):
             den = (delta + 1e-6).flatten(1).abs().amax(1) if c1_compat else delta.flatten(1).abs().amax(1)
             return (logits - f0).flatten(1).abs().sum(1) / den.clamp_min(1e-12)
 

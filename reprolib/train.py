@@ -36,6 +36,7 @@ class TrainConfig:
     milestones: tuple[int, ...] = ()  # epochs at which lr is multiplied by 0.1
     reduction: str = "mean"         # "sum" multiplies the mean loss by the batch size (closer_look code)
     precision: str = "fp32"         # "bf16": autocast on CPU/GPU
+    channels_last: bool = True      # NHWC weights/activations (faster conv, pooling on CPU: benchmarks/training.py)
     seed: int = 0
 
     def __post_init__(self):
@@ -93,6 +94,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     rank, world = _world()
     if cfg.batch_size % world:
         raise ConfigError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)  # in place; 4-D parameters only, values unchanged
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = _optimizer(cfg, model.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=0.1)

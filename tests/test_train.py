@@ -45,6 +45,21 @@ def test_trades_with_beta_zero_is_cross_entropy(mnist_small):
     assert torch.allclose(loss, nat)
 
 
+def test_channels_last_training_matches_the_default_layout(mnist_small):
+    x, y, _, _ = mnist_small
+    trained = {}
+    for cl in (False, True):
+        torch.manual_seed(0)
+        model = models.build("CNN2")
+        fit(model, x[:128], y[:128], loss_fn=_loss("TRADES(β=6)"), progress=False,
+            cfg=TrainConfig(epochs=1, batch_size=32, lr=0.05, channels_last=cl))
+        trained[cl] = model
+    assert trained[True].features[2].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not trained[False].features[2].weight.is_contiguous(memory_format=torch.channels_last)
+    for a, b in zip(trained[False].parameters(), trained[True].parameters()):
+        assert torch.allclose(a, b, atol=1e-4), (a - b).abs().max()
+
+
 def test_interrupted_training_resumes_to_the_same_weights(mnist_small, tmp_path):
     x, y, _, _ = mnist_small
     cfg = TrainConfig(epochs=3, batch_size=50, lr=0.05, seed=1)
