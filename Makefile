@@ -32,7 +32,16 @@ data: venv system-deps
 notebooks: data
 	for s in $(SECTIONS); do $(PY) -m reprolib run $$s --profile $(PROFILE); done
 
-html:
+# MathJax 3 is served with the book (book/_static, not committed) so that formulas render offline too.
+MATHJAX := book/_static/mathjax/tex-chtml-full.js
+$(MATHJAX):
+	@command -v npm >/dev/null || { echo "error: npm is needed to fetch MathJax 3 for the book (apt-get install npm)"; exit 1; }
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent mathjax@3.2.2 >/dev/null && tar xzf mathjax-3.2.2.tgz) \
+	  && mkdir -p book/_static/mathjax/output/chtml/fonts \
+	  && cp -r $$tmp/package/es5/output/chtml/fonts/woff-v2 book/_static/mathjax/output/chtml/fonts/ \
+	  && cp $$tmp/package/es5/tex-chtml-full.js $(MATHJAX) && rm -rf $$tmp
+
+html: $(MATHJAX)
 	.venv/bin/jupyter-book build . -W --keep-going --quiet
 	touch _build/html/.nojekyll  # publishable as-is on GitHub Pages
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
@@ -40,7 +49,7 @@ html:
 book: notebooks
 	$(MAKE) --no-print-directory html
 
-test: data
+test: data $(MATHJAX)
 	$(PY) -m pytest
 
 benchmarks: venv

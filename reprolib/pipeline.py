@@ -60,4 +60,19 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
                             prepare_only=prepare_only, progress_bar=False, log_output=bool(os.environ.get("CI")))
     finally:
         src.unlink(missing_ok=True)
+    if not prepare_only:
+        _hide_injected_parameters(out)
     return out
+
+
+def _hide_injected_parameters(path: Path) -> None:
+    """The book shows the notebook's own parameters cell and the resolved settings table; papermill's
+    injected copy of the overrides is kept in the notebook but not rendered."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, path)
