@@ -238,12 +238,21 @@ def table2_claims(rows: list[dict]) -> list[dict]:
                              f"{arch}: TRADES(β=6) has the lowest Lipschitz constant of all methods",
                              lowest == "TRADES(β=6)", f"lowest: {lowest} ({lips[lowest]:.2f})"))
         nat_a = g("Natural", "adv_test_acc")
+        paper = CLOSER_LOOK_TABLE2.get(arch, {})
+        # REPRO_SPEC's cpu criterion (set for CNN1): +15 points. The paper's own CNN2 margins are 11-13 points,
+        # so for other architectures the check is the paper's qualitative claim: more robust than Natural.
+        margin = 0.15 if arch == "CNN1" else 0.0
         for m in ("AT", "RST(λ=1)", "TRADES(β=6)"):
             a = g(m, "adv_test_acc")
             if None not in (nat_a, a):
-                out.append(claim(f"closer_look.table2.{arch}.{m}_robust",
-                                 f"{arch}: {m}'s adversarial test accuracy is ≥ Natural's + 15 points",
-                                 a >= nat_a + 0.15, f"{m} {a:.1%} vs Natural {nat_a:.1%}"))
+                text = (f"{arch}: {m}'s adversarial test accuracy is ≥ Natural's + 15 points" if margin else
+                        f"{arch}: {m} is more robust than Natural (higher adversarial test accuracy)")
+                evidence = f"{m} {a:.1%} vs Natural {nat_a:.1%}"
+                if m in paper and "Natural" in paper:
+                    evidence += (f" (margin {a - nat_a:+.1%}; paper "
+                                 f"{paper[m]['adv_test_acc'] - paper['Natural']['adv_test_acc']:+.1%})")
+                passed = a >= nat_a + margin if margin else a > nat_a
+                out.append(claim(f"closer_look.table2.{arch}.{m}_robust", text, passed, evidence))
         nat_gap = g("Natural", "adv_gap")
         for m in ("AT", "TRADES(β=1)"):
             gap = g(m, "adv_gap")

@@ -49,3 +49,15 @@ def test_table3_rows_match_the_spec(spec_text):
         line = next(l for l in section.splitlines() if l.startswith(f"| {method} |"))
         numbers = tuple(float(v) for v in re.findall(r"-?\d+\.\d+", line))
         assert numbers == rows["cifar10"] + rows["restricted_imagenet"], method
+
+
+def test_table2_claim_checks_pass_on_the_papers_own_numbers():
+    """A check of one of the paper's claims that the paper's own table fails would be mis-encoded."""
+    from reprolib import closer_look
+
+    rows = [{"arch": arch, "method": method, "seed": 0, **values}
+            for arch, methods in paper_values.CLOSER_LOOK_TABLE2.items() for method, values in methods.items()]
+    checks = closer_look.table2_claims(rows)
+    assert {c["id"].split(".")[2] for c in checks} == {"CNN1", "CNN2"}
+    failing = [(c["id"], c["evidence"]) for c in checks if not c["passed"]]
+    assert not failing, failing
