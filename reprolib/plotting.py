@@ -53,23 +53,28 @@ def separation_histogram(frame: pd.DataFrame, minima: dict[str, float], eps: dic
 
 
 def lipschitz_scatter(rows: list[dict]) -> plt.Figure:
-    """closer_look Table 2: adversarial test accuracy vs Lipschitz constant per method; paper points as X."""
+    """closer_look Table 2: adversarial test accuracy vs Lipschitz constant per method, one panel per
+    architecture; paper points as X in the method's colour."""
     df = pd.DataFrame(rows)
-    fig, ax = plt.subplots()
-    methods = list(dict.fromkeys(df["method"]))
+    archs, methods = list(dict.fromkeys(df["arch"])), list(dict.fromkeys(df["method"]))
     colours = dict(zip(methods, sns.color_palette(PALETTE, len(methods))))
+    width, height = plt.rcParams["figure.figsize"]
+    fig, axes = plt.subplots(1, len(archs), sharey=True, squeeze=False, figsize=(width * (0.6 + 0.4 * len(archs)),
+                                                                                  height))
     agg = df.groupby(["arch", "method"], sort=False).agg(lip=("lipschitz", "mean"), adv=("adv_test_acc", "mean"),
                                                          lip_sd=("lipschitz", "std"), adv_sd=("adv_test_acc", "std"))
-    for (arch, method), r in agg.iterrows():
-        ax.errorbar(r["lip"], 100 * r["adv"], xerr=np.nan_to_num(r["lip_sd"]), yerr=np.nan_to_num(100 * r["adv_sd"]),
-                    fmt="o", color=colours[method], ms=8, capsize=3, label=f"{method} (ours)")
-    for r in df.drop_duplicates(["arch", "method"]).itertuples():
-        p = r.paper or {}
-        if "lipschitz" in p:
-            ax.scatter(p["lipschitz"], 100 * p["adv_test_acc"], color=colours[r.method], **PAPER_MARKER)
-    ax.scatter([], [], color="grey", label="paper (same colour)", **PAPER_MARKER)
-    ax.set(xscale="log", xlabel="empirical local Lipschitz constant (log scale, unitless)",
-           ylabel="adversarial test accuracy (%)")
-    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    for ax, arch in zip(axes[0], archs):
+        for method, r in agg.loc[arch].iterrows():
+            ax.errorbar(r["lip"], 100 * r["adv"], xerr=np.nan_to_num(r["lip_sd"]),
+                        yerr=np.nan_to_num(100 * r["adv_sd"]), fmt="o", color=colours[method], ms=8, capsize=3,
+                        label=f"{method} (ours)")
+        for r in df[df["arch"] == arch].drop_duplicates("method").itertuples():
+            p = r.paper or {}
+            if "lipschitz" in p:
+                ax.scatter(p["lipschitz"], 100 * p["adv_test_acc"], color=colours[r.method], **PAPER_MARKER)
+        ax.set(xscale="log", title=arch, xlabel="empirical local Lipschitz constant (log scale)")
+    axes[0][0].set_ylabel("adversarial test accuracy (%)")
+    axes[0][-1].scatter([], [], color="grey", label="paper (same colour)", **PAPER_MARKER)
+    axes[0][-1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
