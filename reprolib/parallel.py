@@ -6,8 +6,8 @@ intra-op threads: PGD-40 on MNIST SmallCNN, 2 cores, went from about 4.5 s to ab
 (measured 2026-11-23; ``benchmarks/training.py`` prints the current figure). :func:`map_chunks` does that
 for any function whose examples do not interact (a model in eval mode: no batch statistics, no dropout).
 
-Chunks are fixed by position, each is computed by one thread, so the result does not depend on
-scheduling. Grad mode and CPU autocast, which are thread-local in PyTorch, are carried into the workers.
+Chunks are fixed by position (their size depends only on the batch size and the thread count), each is
+computed by one thread, so the result does not depend on scheduling. Grad mode and CPU autocast, which are thread-local in PyTorch, are carried into the workers.
 On other devices, or for a batch of one chunk, the function runs once on the whole input.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, Callable
 import torch
 
 CHUNK = 32  # examples per chunk: the fastest of 32/64/128 for MNIST SmallCNN on this machine
+MIN_CHUNK = 4  # with many cores, chunks shrink to give every core work, but not below this
 
 _local = threading.local()
 _pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
@@ -60,11 +61,11 @@ def map_chunks(fn: Callable[..., Any], *args: Any, chunk: int | None = None) -> 
     if chunk < 1:
         raise ValueError(f"chunk={chunk!r} must be >= 1")
     lead = args[0]
-    n = len(lead)
+    n, threads = len(lead), torch.get_num_threads()
+    chunk = max(MIN_CHUNK, min(chunk, -(-n // threads)))  # many cores: smaller chunks, so that each gets one
     if lead.device.type != "cpu" or n <= chunk:
         return fn(*args)
     pieces = [tuple(_take(a, slice(i, i + chunk)) for a in args) for i in range(0, n, chunk)]
-    threads = torch.get_num_threads()
     workers = min(threads, len(pieces))
     if workers <= 1 or getattr(_local, "inside", False):
         return _cat([fn(*p) for p in pieces])
