@@ -55,6 +55,7 @@ test: data $(MATHJAX)
 benchmarks: venv
 	$(PY) benchmarks/separation.py
 	$(PY) benchmarks/training.py
+	$(PY) benchmarks/precision.py
 
 clean:
 	rm -rf _build book/executed
