@@ -29,6 +29,21 @@ def _parse_params(pairs: list[str]) -> dict:
     return out
 
 
+def _init_distributed() -> int:
+    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (nccl on GPU, gloo on CPU); returns the rank.
+    Training then runs DistributedDataParallel; evaluation runs on every process; rank 0 writes the results."""
+    import os
+
+    import torch
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reprolib", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -79,8 +94,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.section not in SECTIONS:
                 raise ReproError(f"unknown section '{args.section}'; known: {', '.join(SECTIONS)}")
             cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
+            rank = _init_distributed()
             for artifact, rec in SECTIONS[args.section](cfg, args.profile, args.recompute).items():
-                print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
+                if rank == 0:
+                    print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
         else:
             from . import pipeline
 

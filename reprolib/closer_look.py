@@ -16,7 +16,7 @@ from .paper_values import CLOSER_LOOK_TABLE2, SEPARATION
 from .paths import artifacts_dir
 from .profiles import CLOSER_LOOK_METHODS
 from .separation import min_separation, nearest_other_label
-from .train import TrainConfig, fit
+from .train import TrainConfig, default_device, fit
 
 # ----------------------------------------------------------------------------- separation
 
@@ -100,9 +100,10 @@ def run_config(cfg: dict, arch: str, method: str, seed: int) -> dict:
 
 def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
     torch.manual_seed(seed)
+    dev = default_device()
     ds = data.load(cfg["dataset"], "train")
     train = ds.subset(cfg["n_train"], seed=seed)
-    x, y = train.float(), train.y
+    x, y = train.float().to(dev), train.y.to(dev)
     spec = dict(CLOSER_LOOK_METHODS[method])
     name = spec.pop("method")
     if name in ("at", "rst", "trades"):
@@ -113,16 +114,16 @@ def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) ->
     tcfg = TrainConfig(epochs=cfg["epochs"], batch_size=cfg["batch_size"], optimizer=cfg["optimizer"], lr=cfg["lr"],
                        momentum=cfg["momentum"], milestones=tuple(cfg["milestones"]), reduction=cfg["reduction"],
                        precision=cfg["precision"], seed=seed)
-    model = models.build(arch)
+    model = models.build(arch).to(dev)
     run_id = results.config_hash({**run_config(cfg, arch, method, seed), "seed": None})[:10]
     ckpt = artifacts_dir() / "closer_look" / "table2" / f"{arch}-{name}-{run_id}-s{seed}.pt"
     hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress, desc=f"{arch} {method}")
     ev_train = ds.subset(cfg["n_eval_train"], seed=seed + 1)
     test = data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0)
     t = time.perf_counter()
-    m = metrics.evaluate(model, (ev_train.float(), ev_train.y), (test.float(), test.y), eps=cfg["eps"],
-                         steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
-                         lip_step_size=cfg["lip_step_size"], progress=progress)
+    m = metrics.evaluate(model, (ev_train.float().to(dev), ev_train.y.to(dev)), (test.float().to(dev), test.y.to(dev)),
+                         eps=cfg["eps"], steps=cfg["eval_steps"], step_size=cfg["eval_step_size"],
+                         lip_steps=cfg["lip_steps"], lip_step_size=cfg["lip_step_size"], progress=progress)
     return {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
             "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
 

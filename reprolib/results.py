@@ -92,6 +92,7 @@ def provenance(seconds: float, seeds: list[int] | None = None, commit: str | Non
         "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
         "seeds": list(seeds or []), "seconds": round(float(seconds), 2),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **({"processes": _distributed()[1]} if _distributed()[1] > 1 else {}),
     }
 
 
@@ -103,24 +104,51 @@ def load(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[
         return json.load(f)
 
 
-def _stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
-    """The record at ``path`` if it exists, is not to be recomputed, and was made for config hash ``h``."""
+def _distributed() -> tuple[int, int]:
+    """(rank, world size) of this process; (0, 1) outside ``torchrun``."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _from_rank0(value: Any) -> Any:
+    """Under ``torchrun`` every process must take the same branch (training has collectives): rank 0 decides."""
+    if _distributed()[1] == 1:
+        return value
+    import torch.distributed as dist
+
+    box = [value]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def _read_stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
     if recompute or not path.exists():
         return None
     with open(path) as f:
         record = json.load(f)
-    if record.get("config_hash") != h:
-        return None
-    record["reused"] = True
+    return record if record.get("config_hash") == h else None
+
+
+def _stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
+    """The record at ``path`` if it exists, is not to be recomputed, and was made for config hash ``h``
+    (as rank 0 sees it, for every process of a distributed run)."""
+    record = _from_rank0(_read_stored(path, h, recompute) if _distributed()[0] == 0 else None)
+    if record is not None:
+        record["reused"] = True
     return record
 
 
 def _compute_and_store(path: Path, head: dict[str, Any], compute: Callable[[], dict[str, Any]],
                        shape: Callable[[dict, float, str], dict[str, Any]]) -> dict[str, Any]:
+    """Every process computes (a distributed training needs them all); only rank 0 writes."""
     commit, t0 = _git_commit(), time.perf_counter()
     out = dict(compute())
     record = {**head, **shape(out, time.perf_counter() - t0, commit)}
-    atomic_write_json(path, record)
+    if _distributed()[0] == 0:
+        atomic_write_json(path, record)
     record["reused"] = False
     return record
 

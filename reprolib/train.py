@@ -74,6 +74,13 @@ def _save_atomic(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def default_device() -> torch.device:
+    """``cuda:<LOCAL_RANK>`` when a GPU is present (one GPU per ``torchrun`` process), else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    return torch.device("cpu")
+
+
 def _world() -> tuple[int, int]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
