@@ -101,9 +101,12 @@ def run_config(cfg: dict, arch: str, method: str, seed: int) -> dict:
 def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
     torch.manual_seed(seed)
     dev = default_device()
+
+    def tensors(split):
+        return split.float().to(dev), split.y.to(dev)
+
     ds = data.load(cfg["dataset"], "train")
-    train = ds.subset(cfg["n_train"], seed=seed)
-    x, y = train.float().to(dev), train.y.to(dev)
+    x, y = tensors(ds.subset(cfg["n_train"], seed=seed))
     spec = dict(CLOSER_LOOK_METHODS[method])
     name = spec.pop("method")
     if name in ("at", "rst", "trades"):
@@ -118,12 +121,12 @@ def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) ->
     run_id = results.config_hash({**run_config(cfg, arch, method, seed), "seed": None})[:10]
     ckpt = artifacts_dir() / "closer_look" / "table2" / f"{arch}-{name}-{run_id}-s{seed}.pt"
     hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress, desc=f"{arch} {method}")
-    ev_train = ds.subset(cfg["n_eval_train"], seed=seed + 1)
-    test = data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0)
+    ev_train = tensors(ds.subset(cfg["n_eval_train"], seed=seed + 1))
+    test = tensors(data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0))
     t = time.perf_counter()
-    m = metrics.evaluate(model, (ev_train.float().to(dev), ev_train.y.to(dev)), (test.float().to(dev), test.y.to(dev)),
-                         eps=cfg["eps"], steps=cfg["eval_steps"], step_size=cfg["eval_step_size"],
-                         lip_steps=cfg["lip_steps"], lip_step_size=cfg["lip_step_size"], progress=progress)
+    m = metrics.evaluate(model, ev_train, test, eps=cfg["eps"], steps=cfg["eval_steps"],
+                         step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
+                         lip_step_size=cfg["lip_step_size"], progress=progress)
     return {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
             "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
 

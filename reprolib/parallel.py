@@ -7,8 +7,9 @@ intra-op threads: PGD-40 on MNIST SmallCNN, 2 cores, went from about 4.5 s to ab
 for any function whose examples do not interact (a model in eval mode: no batch statistics, no dropout).
 
 Chunks are fixed by position (their size depends only on the batch size and the thread count), each is
-computed by one thread, so the result does not depend on scheduling. Grad mode and CPU autocast, which are thread-local in PyTorch, are carried into the workers.
-On other devices, or for a batch of one chunk, the function runs once on the whole input.
+computed by one thread, so the result does not depend on scheduling. Grad mode and CPU autocast, which are
+thread-local in PyTorch, are carried into the workers. On other devices, or for a batch of one chunk, the
+function runs once on the whole input.
 """
 from __future__ import annotations
 

@@ -86,13 +86,14 @@ def provenance(seconds: float, seeds: list[int] | None = None, commit: str | Non
     """Where a result came from. ``commit`` should be read *before* the computation starts (the code that ran)."""
     from . import __version__
 
+    processes = world()[1]
     return {
         "commit": commit or _git_commit(), "reprolib": __version__, "torch": torch.__version__.split("+")[0],
         "device": "cpu" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
         "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
         "seeds": list(seeds or []), "seconds": round(float(seconds), 2),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        **({"processes": _distributed()[1]} if _distributed()[1] > 1 else {}),
+        **({"processes": processes} if processes > 1 else {}),
     }
 
 
@@ -104,7 +105,7 @@ def load(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[
         return json.load(f)
 
 
-def _distributed() -> tuple[int, int]:
+def world() -> tuple[int, int]:
     """(rank, world size) of this process; (0, 1) outside ``torchrun``."""
     import torch.distributed as dist
 
@@ -115,7 +116,7 @@ def _distributed() -> tuple[int, int]:
 
 def _from_rank0(value: Any) -> Any:
     """Under ``torchrun`` every process must take the same branch (training has collectives): rank 0 decides."""
-    if _distributed()[1] == 1:
+    if world()[1] == 1:
         return value
     import torch.distributed as dist
 
@@ -135,7 +136,7 @@ def _read_stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
 def _stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
     """The record at ``path`` if it exists, is not to be recomputed, and was made for config hash ``h``
     (as rank 0 sees it, for every process of a distributed run)."""
-    record = _from_rank0(_read_stored(path, h, recompute) if _distributed()[0] == 0 else None)
+    record = _from_rank0(_read_stored(path, h, recompute) if world()[0] == 0 else None)
     if record is not None:
         record["reused"] = True
     return record
@@ -147,7 +148,7 @@ def _compute_and_store(path: Path, head: dict[str, Any], compute: Callable[[], d
     commit, t0 = _git_commit(), time.perf_counter()
     out = dict(compute())
     record = {**head, **shape(out, time.perf_counter() - t0, commit)}
-    if _distributed()[0] == 0:
+    if world()[0] == 0:
         atomic_write_json(path, record)
     record["reused"] = False
     return record

@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.distributed as dist
 import torch.nn as nn
 from tqdm.auto import tqdm
 
 from .errors import ConfigError
 from .results import config_hash
+from .results import world as process_world
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,6 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
-def _world() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable, cfg: TrainConfig,
         checkpoint: str | Path | None = None, progress: bool = True, desc: str = "train",
         stop_after_epoch: int | None = None) -> History:
@@ -98,7 +92,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     """
     if len(x) != len(y) or len(x) == 0:
         raise ConfigError(f"x and y must be non-empty and of equal length (got {len(x)} and {len(y)})")
-    rank, world = _world()
+    rank, world = process_world()
     if cfg.batch_size % world:
         raise ConfigError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
     if cfg.channels_last:
