@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from .errors import ReproError
@@ -29,9 +30,11 @@ def _parse_params(pairs: list[str]) -> dict:
     return out
 
 
-def _init_distributed() -> int:
-    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (nccl on GPU, gloo on CPU); returns the rank.
-    Training then runs DistributedDataParallel; evaluation runs on every process; rank 0 writes the results."""
+@contextlib.contextmanager
+def _process_group():
+    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (nccl on GPU, gloo on CPU) for the block and
+    leave it cleanly (barrier, then destroy: a process that exits with gloo threads alive aborts); yields the
+    rank. Training then runs DistributedDataParallel; evaluation runs on every process; rank 0 writes results."""
     import os
 
     import torch
@@ -39,12 +42,18 @@ def _init_distributed() -> int:
 
     from .train import default_device
 
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        device = default_device()
-        if device.type == "cuda":
-            torch.cuda.set_device(device)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank() if dist.is_initialized() else 0
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        yield dist.get_rank() if dist.is_initialized() else 0
+        return
+    device = default_device()
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield dist.get_rank()
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.section not in SECTIONS:
                 raise ReproError(f"unknown section '{args.section}'; known: {', '.join(SECTIONS)}")
             cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
-            rank = _init_distributed()
-            for artifact, rec in SECTIONS[args.section](cfg, args.profile, args.recompute).items():
-                if rank == 0:
-                    print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
+            with _process_group() as rank:
+                for artifact, rec in SECTIONS[args.section](cfg, args.profile, args.recompute).items():
+                    if rank == 0:
+                        print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
         else:
             from . import pipeline
 
