@@ -1,9 +1,15 @@
 """reprolib: the library behind the robustness-accuracy reproduction book.
 
-Modules (each says which paper section it implements): ``data``, ``profiles``, ``results``,
-``separation``, ``models``, ``attacks``, ``losses``, ``train``, ``metrics``, ``invariance``,
-``construction``, ``gcnn``, ``theory``, ``claims``, ``plotting``, ``report``, ``scorecard``; ``sections`` maps
-each book section to its computation.
+Shared machinery, one job per module: ``data`` (datasets, offline sources), ``models`` (every network, the p4
+group-equivariant layers of ``gcnn`` included), ``attacks`` (one PGD core, step rules and objectives),
+``losses`` (training methods as losses for the one loop), ``train`` (that loop), ``metrics``, ``invariance``,
+``separation``, ``parallel``, ``numerics``, ``results`` (the records store), ``profiles`` (the resolver),
+``sections`` (the registry), ``sweep``, ``pipeline`` (notebooks through papermill), ``report``, ``plotting``,
+``claims``, ``scorecard`` and the CLI (``__main__``).
+
+Everything that only one paper needs is in ``reprolib.papers.<paper>`` (``trades``, ``closer_look``,
+``spatial``, ``cake``): its distributions, sections and their profiles, computations, claims, paper values.
+Shared modules never import a paper module; the registry finds them through ``reprolib.papers.PAPERS``.
 """
 __version__ = "0.1.0"
 

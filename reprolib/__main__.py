@@ -5,8 +5,8 @@
   notebook with papermill (parameters parsed as YAML values) into ``book/executed/``.
 * ``python -m reprolib compute closer_look/table2 --profile cpu``: the same computation as the notebook,
   with progress bars (for long background runs; the notebook then reuses the stored result).
-* ``python -m reprolib sweep --profile cpu --workers 2``: Table 2's grid in parallel processes
-  (see ``reprolib.sweep`` for running one job per configuration on a cluster).
+* ``python -m reprolib sweep closer_look/table2 --profile cpu --workers 2``: a section's grid in parallel
+  processes (see ``reprolib.sweep`` for running one job per configuration on a cluster).
 * ``python -m reprolib sections``: list the sections and their parameters.
 """
 from __future__ import annotations
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     p_comp.add_argument("--profile", default="cpu")
     p_comp.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p_comp.add_argument("--recompute", action="store_true")
-    p_sweep = sub.add_parser("sweep", help="closer_look/table2's grid in parallel worker processes")
+    p_sweep = sub.add_parser("sweep", help="a section's grid in parallel worker processes")
+    p_sweep.add_argument("section", nargs="?", default="closer_look/table2")
     p_sweep.add_argument("--profile", default="cpu")
     p_sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p_sweep.add_argument("--workers", type=int, default=2)
@@ -88,26 +89,26 @@ def main(argv: list[str] | None = None) -> int:
                 data.fetch(name)
                 print(f"{name}: cached in {data.data_dir() / name}")
         elif args.cmd == "sections":
-            from . import profiles
+            from . import profiles, sections
 
-            for s in profiles.sections():
+            for s in sections.names():
                 print(f"{s}: {', '.join(profiles.resolve(s, 'cpu'))}")
         elif args.cmd == "sweep":
             from . import profiles, sweep
 
-            cfg = profiles.resolve("closer_look/table2", args.profile, **_parse_params(args.param))
-            done = sweep.run_table2_sweep(cfg, args.profile, workers=args.workers,
-                                          threads_per_worker=args.threads_per_worker)
+            cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
+            done = sweep.run_sweep(args.section, cfg, args.profile, workers=args.workers,
+                                   threads_per_worker=args.threads_per_worker)
             print(f"{len(done)} configurations stored under results/")
         elif args.cmd == "compute":
-            from . import profiles
-            from .sections import SECTIONS
+            from . import profiles, sections
 
-            if args.section not in SECTIONS:
-                raise ReproError(f"unknown section '{args.section}'; known: {', '.join(SECTIONS)}")
+            run = sections.get(args.section).run
+            if run is None:
+                raise ReproError(f"section '{args.section}' only reads other sections' results")
             cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
             with _process_group() as rank:
-                for artifact, rec in SECTIONS[args.section](cfg, args.profile, args.recompute).items():
+                for artifact, rec in run(cfg, args.profile, args.recompute).items():
                     if rank == 0:
                         print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
         else:

@@ -15,7 +15,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .errors import ConfigError
-from .models import register  # models.py defines register before it imports this module
 
 
 def _rot(w: torch.Tensor, r: int) -> torch.Tensor:
@@ -108,6 +107,3 @@ class GCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(self.drop(F.relu(self.fc1(self.features(x).flatten(1)))))
-
-
-register("GCNN", GCNN)

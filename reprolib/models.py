@@ -12,6 +12,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .errors import ConfigError
+from .gcnn import GCNN
 
 
 class CNN1(nn.Module):
@@ -183,6 +184,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "Net": Net,
     "Net_binary": lambda **kw: Net(num_classes=1, **kw),
     "StdCNN": StdCNN,
+    "GCNN": GCNN,  # spatial Table 1's p4 twin of StdCNN (layers in reprolib.gcnn)
     "MLP": MLP,
     "ResNet18": ResNet18,
     "WRN-34-10": lambda **kw: WideResNet(34, 10, **kw),
@@ -209,6 +211,3 @@ def build(name: str, **kwargs) -> nn.Module:
 
 def num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-from . import gcnn  # noqa: E402,F401  (registers "GCNN"; imported last because gcnn.py uses register)

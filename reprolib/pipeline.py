@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, ReproError
 from .paths import REPO_ROOT
-from .profiles import PROFILES, sections
+from .profiles import PROFILES
+from .sections import names as sections
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EXECUTED = REPO_ROOT / "book" / "executed"
@@ -57,12 +58,26 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
     parameters = {"profile": profile, "recompute": recompute, **(params or {})}
     try:
         pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name="python3", cwd=str(out.parent),
-                            prepare_only=prepare_only, progress_bar=False, log_output=bool(os.environ.get("CI")))
+                            prepare_only=prepare_only, progress_bar=False, log_output=bool(os.environ.get("CI")),
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
+    except pm.PapermillExecutionError as exc:
+        # One line for the reader: the library's own message when it raised one, and where the partly executed
+        # notebook (with the full traceback) is. Results are written atomically, so none is half-written.
+        raise ReproError(f"{section}: {_one_line(exc)} (partly executed notebook: {out})") from None
     finally:
         src.unlink(missing_ok=True)
     if not prepare_only:
         _hide_injected_parameters(out)
     return out
+
+
+def _one_line(exc) -> str:
+    """A failed cell's error as one line: a ReproError's message as it is, any other error with its type."""
+    value = " ".join(str(exc.evalue).split())
+    return value if exc.ename in _REPRO_ERRORS else f"{exc.ename}: {value}"
+
+
+_REPRO_ERRORS = {c.__name__ for c in (ReproError, *ReproError.__subclasses__())}
 
 
 def _hide_injected_parameters(path: Path) -> None:

@@ -1,8 +1,81 @@
-"""Every section's computation by name: what the notebooks call and ``python -m reprolib compute`` runs.
+"""The section registry: every section of the book, assembled from the paper modules.
 
-Each entry is ``run(cfg, profile, recompute=False, progress=True) -> {artifact: record}``.
+A *section* is one notebook (``notebooks/<paper>/<name>.md``) and its computation. Each paper module of
+:mod:`reprolib.papers` declares, in one place, a ``SECTIONS`` tuple of :class:`Section` (configuration per
+profile, runner, allowed values, sweep) and a ``CATALOGUE`` tuple of scorecard rows. This module collects them:
+it reads the list of paper modules from ``reprolib.papers.PAPERS`` and imports them by name when the registry is
+first asked for, so the shared machinery (profiles, pipeline, CLI, scorecard) never imports a paper module, and
+a new paper is one new module plus its name in ``PAPERS``. The book-wide ``scorecard`` section is added last.
 """
-from .closer_look import SECTIONS as _CLOSER_LOOK
-from .theory_runs import THEORY_SECTIONS as _THEORY
+from __future__ import annotations
 
-SECTIONS = {**_CLOSER_LOOK, **_THEORY}
+import functools
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Collection, Mapping
+
+from .errors import ConfigError
+
+Runner = Callable[..., dict]  # run(cfg, profile, recompute=False, progress=True) -> {artifact: record}
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A section whose computation is a grid of independent configurations (one training each).
+
+    ``points(cfg)`` lists the overrides that make ``cfg`` one configuration; ``run(one_cfg, profile,
+    progress=False)`` computes and stores that configuration (``results.cached_run``), without the section's
+    merged record, which the notebook (or ``compute``) then assembles from the stored configurations."""
+    points: Callable[[dict], list[dict]]
+    run: Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One notebook's configuration and computation.
+
+    ``profiles`` maps ``"base"`` and any of ``smoke`` / ``cpu`` / ``paper`` to settings (the profile's entries
+    update the base); ``choices`` maps a parameter to its allowed values (for a list parameter, of its items)."""
+    name: str
+    profiles: Mapping[str, Mapping[str, Any]]
+    run: Runner | None = None
+    choices: Mapping[str, Collection[str]] = field(default_factory=dict)
+    sweep: Sweep | None = None
+
+
+SCORECARD = Section("scorecard", profiles={"base": {}})  # reads the other sections' results only
+
+
+def paper_modules() -> list:
+    """The paper modules, in the book's order (``reprolib.papers.PAPERS``)."""
+    papers = importlib.import_module(f"{__package__}.papers")
+    return [importlib.import_module(f"{papers.__name__}.{name}") for name in papers.PAPERS]
+
+
+@functools.lru_cache(maxsize=None)
+def registry() -> dict[str, Section]:
+    """Every section by name: the papers' sections in the book's order, then the scorecard."""
+    out: dict[str, Section] = {}
+    for module in paper_modules():
+        for section in getattr(module, "SECTIONS", ()):
+            if section.name in out:
+                raise ConfigError(f"section '{section.name}' is declared twice")
+            out[section.name] = section
+    out[SCORECARD.name] = SCORECARD
+    return out
+
+
+def names() -> list[str]:
+    return list(registry())
+
+
+def get(name: str) -> Section:
+    sections = registry()
+    if name not in sections:
+        raise ConfigError(f"unknown section '{name}'; known: {', '.join(sections)}")
+    return sections[name]
+
+
+def catalogue() -> list:
+    """Every artifact of the four papers (``scorecard.Artifact`` rows), paper by paper."""
+    return [row for module in paper_modules() for row in getattr(module, "CATALOGUE", ())]

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from reprolib import closer_look
+from reprolib.papers.closer_look import separation, table2
 from reprolib.paths import REPO_ROOT
 
 RECORDS = {
-    "closer_look/table2.json": closer_look.table2_claims,
-    "closer_look/table4.json": closer_look.table4_claims,
-    "closer_look/table1.json": closer_look.separation_claims,
-    "cake/table2.json": closer_look.separation_claims,
+    "closer_look/table2.json": table2.table2_claims,
+    "closer_look/table4.json": table2.table4_claims,
+    "closer_look/table1.json": separation.separation_claims,
+    "cake/table2.json": separation.separation_claims,
 }
 
 

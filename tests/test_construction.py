@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from reprolib import closer_look, construction as C
+from reprolib.papers import closer_look
+from reprolib.papers.closer_look import construction as C
 
 
 def _separated_set(seed=0):

@@ -1,10 +1,10 @@
-"""The papers' numbers in reprolib.paper_values must be those of shared/REPRO_SPEC.md."""
+"""The papers' numbers in reprolib.papers.closer_look.values must be those of shared/REPRO_SPEC.md."""
 import re
 from pathlib import Path
 
 import pytest
 
-from reprolib import paper_values
+from reprolib.papers.closer_look import table2, values as paper_values
 from reprolib.paths import REPO_ROOT
 
 SPEC = REPO_ROOT.parent / "shared" / "REPRO_SPEC.md"
@@ -21,7 +21,7 @@ def test_table2_rows_match_the_spec(spec_text):
     section = spec_text[spec_text.index("### closer_look.table2"):spec_text.index("### closer_look.table3")]
     cnn1, cnn2 = section.split("CNN2:")[0], section.split("CNN2:")[1]
     for arch, text in (("CNN1", cnn1), ("CNN2", cnn2)):
-        for method, values in paper_values.CLOSER_LOOK_TABLE2_PERCENT[arch].items():
+        for method, values in paper_values.TABLE2_PERCENT[arch].items():
             line = next(l for l in text.splitlines() if l.startswith(f"| {method} |"))
             numbers = tuple(float(v) for v in re.findall(r"-?\d+\.\d+", line))
             assert numbers == values, (arch, method)
@@ -36,7 +36,7 @@ def test_separation_rows_match_the_spec(spec_text, name, label):
 
 def test_table4_rows_match_the_spec(spec_text):
     section = spec_text[spec_text.index("### closer_look.table4"):spec_text.index("### closer_look.appC")]
-    for (method, dropout), rows in paper_values.CLOSER_LOOK_TABLE4_PERCENT.items():
+    for (method, dropout), rows in paper_values.TABLE4_PERCENT.items():
         line = next(l for l in section.splitlines() if l.startswith(f"| {method} | {dropout} |"))
         numbers = [float(v) for v in re.findall(r"-?\d+\.\d+", line.split("|", 3)[3])]
         ours = [v for ds in ("svhn", "cifar10") for v in rows[ds] if v is not None]
@@ -45,7 +45,7 @@ def test_table4_rows_match_the_spec(spec_text):
 
 def test_table3_rows_match_the_spec(spec_text):
     section = spec_text[spec_text.index("### closer_look.table3"):spec_text.index("### closer_look.table4")]
-    for method, rows in paper_values.CLOSER_LOOK_TABLE3_PERCENT.items():
+    for method, rows in paper_values.TABLE3_PERCENT.items():
         line = next(l for l in section.splitlines() if l.startswith(f"| {method} |"))
         numbers = tuple(float(v) for v in re.findall(r"-?\d+\.\d+", line))
         assert numbers == rows["cifar10"] + rows["restricted_imagenet"], method
@@ -53,11 +53,10 @@ def test_table3_rows_match_the_spec(spec_text):
 
 def test_table2_claim_checks_pass_on_the_papers_own_numbers():
     """A check of one of the paper's claims that the paper's own table fails would be mis-encoded."""
-    from reprolib import closer_look
 
     rows = [{"arch": arch, "method": method, "seed": 0, **values}
-            for arch, methods in paper_values.CLOSER_LOOK_TABLE2.items() for method, values in methods.items()]
-    checks = closer_look.table2_claims(rows)
+            for arch, methods in paper_values.TABLE2.items() for method, values in methods.items()]
+    checks = table2.table2_claims(rows)
     assert {c["id"].split(".")[2] for c in checks} == {"CNN1", "CNN2"}
     failing = [(c["id"], c["evidence"]) for c in checks if not c["passed"]]
     assert not failing, failing

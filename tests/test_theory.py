@@ -1,4 +1,4 @@
-"""reprolib.theory: spatial Prop 1 / Thm 2 and cake Thm 3.1 against REPRO_SPEC's closed-form tables.
+"""The theory pages' formulas (reprolib.papers.spatial.theory, reprolib.papers.cake): spatial Prop 1 / Thm 2 and cake Thm 3.1 against REPRO_SPEC's closed-form tables.
 
 Exact checks to 6 decimals; Monte Carlo at small n (seconds) within 0.005 of the closed forms; bad
 parameters raise ConfigError naming the parameter.
@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from reprolib import profiles, theory as T, theory_runs
+from reprolib import numerics as N, profiles, sections
+from reprolib.papers import cake
+from reprolib.papers.spatial import runs as spatial_runs, theory as T
 from reprolib.errors import ConfigError
 
 # ----------------------------------------------------------------------------- spatial Prop 1, exact
@@ -33,10 +35,10 @@ def test_prop1_closed_forms_match_the_spec_table(p):
 
 
 def test_normal_constants_and_quantile():
-    assert round(T.normal_cdf(2.0), 6) == 0.977250
-    assert round(T.normal_cdf(1.0), 6) == 0.841345
-    assert round(T.normal_cdf(0.5), 6) == 0.691462
-    assert round(T.normal_quantile(0.99), 4) == 2.3263
+    assert round(N.normal_cdf(2.0), 6) == 0.977250
+    assert round(N.normal_cdf(1.0), 6) == 0.841345
+    assert round(N.normal_cdf(0.5), 6) == 0.691462
+    assert round(N.normal_quantile(0.99), 4) == 2.3263
     assert round(T.prop1_paper_ceiling(3 / 8), 6) == 0.841345 and round(T.prop1_ceiling(3 / 8), 6) == 0.691462
 
 
@@ -99,8 +101,8 @@ def test_thm2_monte_carlo_matches_closed_forms_and_sign_x0():
 
 
 def test_mc_tolerance_is_the_spec_value_at_the_spec_n():
-    assert T.mc_tolerance(200_000) == 0.005 and T.mc_tolerance(100_000, reference_n=100_000) == 0.005
-    assert T.mc_tolerance(20_000) > 0.005
+    assert N.mc_tolerance(200_000) == 0.005 and N.mc_tolerance(100_000, reference_n=100_000) == 0.005
+    assert N.mc_tolerance(20_000) > 0.005
 
 
 # ----------------------------------------------------------------------------- spatial Thm 2
@@ -157,32 +159,32 @@ def test_linear_family_stays_inside_thm2_and_below_p():
 
 
 def test_tsipras_numbers():
-    assert round(T.tsipras_robust_bound(0.96, 0.95), 6) == 0.76
-    assert round(T.tsipras_robust_bound(0.99, 0.95), 6) == 0.19
-    assert T.tsipras_robust_bound(0.95, 0.95) == pytest.approx(0.95)       # attained by sign(x1)
-    assert T.sign_x1_accuracies(0.95, 0.19) == (0.95, 0.95)
+    assert round(cake.tsipras_robust_bound(0.96, 0.95), 6) == 0.76
+    assert round(cake.tsipras_robust_bound(0.99, 0.95), 6) == 0.19
+    assert cake.tsipras_robust_bound(0.95, 0.95) == pytest.approx(0.95)       # attained by sign(x1)
+    assert cake.sign_x1_accuracies(0.95, 0.19) == (0.95, 0.95)
     # spec: η√d = 1, 2, 3 (Φ to 6 decimals); 2.3263 is given as 99.00% / 1.00% (4 decimals)
     for t, clean, robust, digits in [(1, 0.841345, 0.158655, 6), (2, 0.977250, 0.022750, 6),
                                      (3, 0.998650, 0.001350, 6), (2.3263, 0.99, 0.01, 4)]:
-        c, r = T.g_avg_accuracies(t)
+        c, r = cake.g_avg_accuracies(t)
         assert (round(c, digits), round(r, digits)) == (clean, robust)
-    assert round(T.eta_sqrt_d_for_clean(0.99), 4) == 2.3263
+    assert round(cake.eta_sqrt_d_for_clean(0.99), 4) == 2.3263
 
 
 def test_linear_closed_form_reduces_to_g_avg_and_sign_x1():
     d, t = 400, 2.0
     eta = t / math.sqrt(d)
-    clean, robust = T.linear_tsipras_accuracies(np.r_[0.0, np.full(d, 1 / d)], 0.95, eta, 2 * eta)
-    assert (clean, robust) == pytest.approx(T.g_avg_accuracies(t), abs=1e-12)
-    assert T.linear_tsipras_accuracies(np.r_[1.0, np.zeros(d)], 0.95, eta, 2 * eta) == (0.95, 0.95)
+    clean, robust = cake.linear_tsipras_accuracies(np.r_[0.0, np.full(d, 1 / d)], 0.95, eta, 2 * eta)
+    assert (clean, robust) == pytest.approx(cake.g_avg_accuracies(t), abs=1e-12)
+    assert cake.linear_tsipras_accuracies(np.r_[1.0, np.zeros(d)], 0.95, eta, 2 * eta) == (0.95, 0.95)
 
 
 def test_tsipras_monte_carlo_matches_closed_forms():
     p, d, n = 0.95, 100, 100_000
-    mc = T.tsipras_monte_carlo(p=p, d=d, eta_sqrt_d=3.0, grid=[1.0, 2.0], n=n, seed=3,
+    mc = cake.tsipras_monte_carlo(p=p, d=d, eta_sqrt_d=3.0, grid=[1.0, 2.0], n=n, seed=3,
                                weights={"avg": np.r_[0.0, np.full(d, 1 / d)]})
     for t in (1.0, 2.0, 3.0):
-        clean, robust = T.g_avg_accuracies(t)
+        clean, robust = cake.g_avg_accuracies(t)
         assert abs(mc[f"g_avg@{t:g}"]["clean"] - clean) <= 0.005
         assert abs(mc[f"g_avg@{t:g}"]["robust"] - robust) <= 0.005
     assert abs(mc["sign(x1)"]["clean"] - p) <= 0.005 and mc["sign(x1)"]["robust"] == mc["sign(x1)"]["clean"]
@@ -190,17 +192,17 @@ def test_tsipras_monte_carlo_matches_closed_forms():
     assert abs(mc["avg"]["clean"] - mc["g_avg@3"]["clean"]) <= 0.005
     assert abs(mc["avg"]["robust"] - mc["g_avg@3"]["robust"]) <= 0.005
     w = np.r_[0.5, np.linspace(-0.02, 0.05, d)]
-    mc = T.tsipras_monte_carlo(p=p, d=d, eta_sqrt_d=3.0, n=n, seed=4, weights={"w": w})
-    exact = T.linear_tsipras_accuracies(w, p, 3.0 / math.sqrt(d), 2 * 3.0 / math.sqrt(d))
+    mc = cake.tsipras_monte_carlo(p=p, d=d, eta_sqrt_d=3.0, n=n, seed=4, weights={"w": w})
+    exact = cake.linear_tsipras_accuracies(w, p, 3.0 / math.sqrt(d), 2 * 3.0 / math.sqrt(d))
     assert abs(mc["w"]["clean"] - exact[0]) <= 0.005 and abs(mc["w"]["robust"] - exact[1]) <= 0.005
 
 
 def test_adversarial_logistic_regression_moves_weight_to_x1():
     p, d, t = 0.95, 50, 3.0
     eta = t / math.sqrt(d)
-    x, y = T.tsipras_sample(p, d, eta, 2000, np.random.default_rng(0))
-    w_nat = T.fit_linear_logistic(x, y, eps=0.0, steps=100)
-    w_adv = T.fit_linear_logistic(x, y, eps=2 * eta, steps=100)
+    x, y = cake.tsipras_sample(p, d, eta, 2000, np.random.default_rng(0))
+    w_nat = cake.fit_linear_logistic(x, y, eps=0.0, steps=100)
+    w_adv = cake.fit_linear_logistic(x, y, eps=2 * eta, steps=100)
     share = [abs(w[0]) / np.abs(w).sum() for w in (w_nat, w_adv)]
     assert share[0] < 0.1 < 0.5 < share[1]
 
@@ -221,11 +223,11 @@ def test_adversarial_logistic_regression_moves_weight_to_x1():
     (lambda: T.prop1_monte_carlo("d8", m=2, p=0.5, n=0, seed=0), r"n=0"),
     (lambda: T.codeword("++x-"), r"generator='\+\+x-'"),
     (lambda: T.codeword(12), r"d=12 has no stored generator"),
-    (lambda: T.tsipras_robust_bound(1.5, 0.95), r"clean_accuracy=1\.5"),
-    (lambda: T.tsipras_robust_bound(0.9, 1.0), r"p=1\.0"),
-    (lambda: T.tsipras_sample(0.95, 10, -1.0, 5, np.random.default_rng(0)), r"eta=-1\.0"),
+    (lambda: cake.tsipras_robust_bound(1.5, 0.95), r"clean_accuracy=1\.5"),
+    (lambda: cake.tsipras_robust_bound(0.9, 1.0), r"p=1\.0"),
+    (lambda: cake.tsipras_sample(0.95, 10, -1.0, 5, np.random.default_rng(0)), r"eta=-1\.0"),
     (lambda: T.linear_family_accuracy(0.6, -1.0), r"beta=-1\.0"),
-    (lambda: T.normal_quantile(1.0), r"q=1\.0"),
+    (lambda: N.normal_quantile(1.0), r"q=1\.0"),
 ])
 def test_bad_parameters_raise_config_error_naming_them(call, match):
     with pytest.raises(ConfigError, match=match):
@@ -243,14 +245,14 @@ def test_sections_resolve_and_reject_bad_values():
         profiles.resolve("cake/tsipras", "smoke", n_mc=0)
     cfg = profiles.resolve("spatial/theory", "smoke", shift_fraction=0.3)
     with pytest.raises(ConfigError, match="shift_fraction=0.3"):
-        theory_runs.compute_prop1(cfg)
+        spatial_runs.compute_prop1(cfg)
 
 
 def test_runners_produce_reproduced_records_with_passing_claims():
     cfg = profiles.resolve("spatial/theory", "smoke", ds=[8], ps=[0.5], betas=[0.0, 8.0], n_mc=5000)
-    recs = theory_runs.THEORY_SECTIONS["spatial/theory"](cfg, "smoke", recompute=True)
+    recs = sections.get("spatial/theory").run(cfg, "smoke", recompute=True)
     cfg = profiles.resolve("cake/tsipras", "smoke", d=50, n_mc=5000, n_fit=500, fit_steps=60)
-    recs.update(theory_runs.THEORY_SECTIONS["cake/tsipras"](cfg, "smoke", recompute=True))
+    recs.update(sections.get("cake/tsipras").run(cfg, "smoke", recompute=True))
     assert set(recs) == {"spatial.prop1", "spatial.thm2", "cake.thm3_1"}
     for artifact, rec in recs.items():
         assert rec["status"] == "reproduced" and rec["rows"] and rec["claims"], artifact

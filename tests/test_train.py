@@ -3,7 +3,7 @@ import torch
 
 from reprolib import losses, metrics, models
 from reprolib.errors import ConfigError
-from reprolib.profiles import CLOSER_LOOK_METHODS
+from reprolib.papers.closer_look import METHODS as CLOSER_LOOK_METHODS
 from reprolib.train import TrainConfig, fit
 
 
@@ -129,22 +129,24 @@ def test_sweep_runs_configurations_in_workers_and_skips_stored_ones(session_tmp)
 
     cfg = profiles.resolve("closer_look/table2", "smoke", methods=["Natural", "GR"], n_train=64, n_eval_train=16,
                            n_eval_test=16, eval_steps=1, lip_steps=1)
-    done = sweep.run_table2_sweep(cfg, "smoke", workers=2)
-    assert sorted(done) == [("CNN1", "GR", 0), ("CNN1", "Natural", 0)]
+    done = sweep.run_sweep("closer_look/table2", cfg, "smoke", workers=2)
+    assert sorted((c["archs"], c["methods"], c["seeds"]) for c in done) == [(["CNN1"], ["GR"], [0]),
+                                                                            (["CNN1"], ["Natural"], [0])]
     stored = list(results.sweep_dir("closer_look.table2", "smoke").glob("*.json"))
     assert len(stored) >= 2
-    from reprolib import closer_look
+    from reprolib.papers import closer_look
     rec = closer_look.compute_table2(cfg, "smoke", progress=False)  # everything reused: no training
     assert [r["method"] for r in rec["rows"]] == ["Natural", "GR"]
 
 
 def test_a_changed_method_preset_is_a_new_run(monkeypatch):
-    from reprolib import closer_look, profiles, results
+    from reprolib import profiles, results
+    from reprolib.papers.closer_look import table2
 
     cfg = profiles.resolve("closer_look/table2", "smoke")
-    before = results.config_hash(closer_look.run_config(cfg, "CNN1", "TRADES(β=6)", 0))
-    monkeypatch.setitem(profiles.CLOSER_LOOK_METHODS, "TRADES(β=6)", {"method": "trades", "beta": 5.0})
-    assert results.config_hash(closer_look.run_config(cfg, "CNN1", "TRADES(β=6)", 0)) != before
+    before = results.config_hash(table2.run_config(cfg, "CNN1", "TRADES(β=6)", 0))
+    monkeypatch.setitem(table2.METHODS, "TRADES(β=6)", {"method": "trades", "beta": 5.0})
+    assert results.config_hash(table2.run_config(cfg, "CNN1", "TRADES(β=6)", 0)) != before
 
 
 def test_joint_forward_equals_separate_passes():

@@ -1,7 +1,7 @@
-"""Tables and figures of the theory pages (``spatial/theory``, ``cake/tsipras``), built from stored records.
+"""Tables and figures of the spatial theory page (``spatial/theory``), built from stored records.
 
 Like :mod:`reprolib.report`, nothing here types a number: tables come from a record's rows, curves from the
-closed forms in :mod:`reprolib.theory`.
+closed forms in :mod:`reprolib.papers.spatial.theory`.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ...plotting import PALETTE
 from . import theory as T
-from .plotting import PALETTE, PAPER_MARKER
 
 PROP1_CASES = {  # column label -> (row filter, how to aggregate over shifts j)
     "f* on X": (lambda r: r["transform"] == "none", "min"),
@@ -51,7 +51,7 @@ def closed_form_table(record: dict) -> pd.DataFrame:
 
 def thm2_bound_table(rows: list[dict]) -> pd.DataFrame:
     """Bounds by (m/d, p, η), with the paper's stated limit values where it gives them."""
-    from .report import paper_vs_ours
+    from ...report import paper_vs_ours
 
     bounds = [r for r in rows if r["kind"] == "bound"]
     return paper_vs_ours(bounds, index=["m_over_d", "p", "eta"],
@@ -117,41 +117,5 @@ def thm2_figure(thm2: dict) -> plt.Figure:
         ax.set(title=f"m/d = {f:g}", xlabel="robust accuracy 1 − η (%)", xlim=(0, 100), ylim=(0, 100))
     axes[0][0].set_ylabel("accuracy on r(X) (%)")
     axes[0][-1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def tsipras_table(rows: list[dict]) -> pd.DataFrame:
-    cols = {"clean": "clean (exact)", "clean_mc": "clean (MC)", "robust": "robust (exact)", "robust_mc": "robust (MC)",
-            "bound": "ceiling p/(1−p)·(1 − clean)", "x1_weight_share": "ℓ1 weight on x1"}
-    sub = pd.DataFrame([r for r in rows if r["kind"] == "classifier"]).set_index("case")[list(cols)]
-    pct = [k for k in cols if k != "x1_weight_share"]
-    sub[pct] = 100 * sub[pct].astype(float)
-    return sub.rename(columns=cols)
-
-
-def tsipras_figure(record: dict, p: float) -> plt.Figure:
-    """Clean vs robust accuracy: the theorem's ceiling (and the infeasible region above it), g_avg's curve,
-    the exact accuracies of every classifier, and the review's two numbers (X)."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
-    clean = np.linspace(0.5, 1, 201)
-    ceiling = np.array([T.tsipras_robust_bound(v, p) for v in clean])
-    ax.fill_between(100 * clean, 100 * ceiling, 100, color="grey", alpha=0.2, label="impossible (Thm 3.1)")
-    ax.plot(100 * clean, 100 * ceiling, color="black", lw=1.2, label=f"ceiling {p / (1 - p):g}·(1 − clean)")
-    t = np.linspace(0, 4, 101)
-    ax.plot(100 * T.normal_cdf(t), 100 * T.normal_cdf(-t), color="grey", ls="--", lw=1, label="g_avg, any η√d")
-    cls = [r for r in record["rows"] if r["kind"] == "classifier"]
-    colours = dict(zip([r["case"] for r in cls], sns.color_palette(PALETTE, len(cls))))
-    for r in cls:
-        style = ({"marker": "*", "s": 220} if r["case"] == "sign(x1)" else
-                 {"marker": "s", "s": 60, "facecolors": "none", "linewidths": 2} if r["case"].startswith("logistic")
-                 else {"marker": "o", "s": 40})
-        ax.scatter(100 * r["clean"], 100 * r["robust"], color=colours[r["case"]], zorder=3, label=r["case"], **style)
-    for r in record["rows"]:
-        if r["kind"] == "bound" and r["paper"]:
-            ax.scatter(100 * r["clean"], 100 * r["paper"]["robust"], color="white", zorder=4, **PAPER_MARKER)
-    ax.scatter([], [], color="white", label="review's numbers (as ceilings)", **PAPER_MARKER)
-    ax.set(xlabel="clean accuracy (%)", ylabel="robust accuracy at ε = 2η (%)", xlim=(80, 100.5), ylim=(-2, 100))
-    ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig

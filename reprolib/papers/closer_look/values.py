@@ -1,4 +1,4 @@
-"""The papers' published numbers, copied from ``shared/REPRO_SPEC.md`` (a test checks them against it).
+"""closer_look's published numbers (and cake Table 2's separations, computed by the same section), copied from ``shared/REPRO_SPEC.md`` (a test checks them against it).
 
 Accuracies are fractions in [0, 1]; Lipschitz constants are unitless; separations are distances
 on pixels in [0, 1].
@@ -59,14 +59,14 @@ def _frame(table: dict, columns: tuple, index_names: list[str]):
 
 
 # closer_look Table 2 (MNIST, eps = 0.1): {arch: {method: {column: value}}}, accuracies as fractions.
-CLOSER_LOOK_TABLE2 = {arch: {m: _as_fractions(r) for m, r in rows.items()} for arch, rows in _T2.items()}
-CLOSER_LOOK_TABLE2_PERCENT = _T2
-CLOSER_LOOK_TABLE2_COLUMNS = _T2_COLUMNS
+TABLE2 = {arch: {m: _as_fractions(r) for m, r in rows.items()} for arch, rows in _T2.items()}
+TABLE2_PERCENT = _T2
+TABLE2_COLUMNS = _T2_COLUMNS
 
 # closer_look Table 4 (dropout; SVHN and CIFAR-10, eps = 0.031), as reconstructed in REPRO_SPEC (cells lost in
 # the text conversion are None). Columns per dataset: test acc, adv test acc, test Lipschitz, gap, adv gap (%).
-CLOSER_LOOK_TABLE4_COLUMNS = ("test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
-CLOSER_LOOK_TABLE4_PERCENT = {  # (method, dropout): {dataset: row}
+TABLE4_COLUMNS = ("test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
+TABLE4_PERCENT = {  # (method, dropout): {dataset: row}
     ("Natural", False): {"svhn": (95.85, 2.66, 149.82, 4.15, 0.87), "cifar10": (93.81, 0.00, 425.71, 6.19, 0.00)},
     ("Natural", True): {"svhn": (96.66, 1.52, 152.38, None, None), "cifar10": (93.87, 0.00, 384.48, 6.13, None)},
     ("AT", False): {"svhn": (91.68, 54.17, 16.51, 5.11, 25.74), "cifar10": (83.51, 43.51, 26.23, 16.33, 49.94)},
@@ -82,12 +82,12 @@ CLOSER_LOOK_TABLE4_PERCENT = {  # (method, dropout): {dataset: row}
 
 def table4_frame():
     """The paper's Table 4 as a DataFrame (rows: method, dropout; columns: dataset, metric), in percent."""
-    return _frame(CLOSER_LOOK_TABLE4_PERCENT, CLOSER_LOOK_TABLE4_COLUMNS, ["method", "dropout"])
+    return _frame(TABLE4_PERCENT, TABLE4_COLUMNS, ["method", "dropout"])
 
 
 # closer_look Table 3: CIFAR-10 (eps 0.031, WRN-40-10) and Restricted ImageNet (eps 0.005, ResNet-50), in percent
 # (Lipschitz unitless). Columns per dataset: train, test, adv test acc, test Lipschitz, gap, adv gap.
-CLOSER_LOOK_TABLE3_PERCENT = {
+TABLE3_PERCENT = {
     "Natural": {"cifar10": (100.00, 93.81, 0.00, 425.71, 6.19, 0.00),
                 "restricted_imagenet": (97.72, 93.47, 7.89, 32228.51, 4.25, -0.46)},
     "GR": {"cifar10": (94.90, 80.74, 21.32, 28.53, 14.16, 3.94),
@@ -109,14 +109,14 @@ CLOSER_LOOK_TABLE3_PERCENT = {
     "TRADES(β=6)": {"cifar10": (98.93, 84.46, 48.58, 13.05, 14.47, 42.65),
                     "restricted_imagenet": (93.34, 88.92, 82.13, 200.90, 4.42, 5.31)},
 }
-CLOSER_LOOK_TABLE3_COLUMNS = ("train_acc", "test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
+TABLE3_COLUMNS = ("train_acc", "test_acc", "adv_test_acc", "lipschitz", "gap", "adv_gap")
 
 
 # closer_look Table 3's CIFAR-10 rows as fractions: {method: {column: value}} (for paper-vs-ours tables).
-CLOSER_LOOK_TABLE3_CIFAR10 = {m: _as_fractions(rows["cifar10"], CLOSER_LOOK_TABLE3_COLUMNS)
-                              for m, rows in CLOSER_LOOK_TABLE3_PERCENT.items()}
+TABLE3_CIFAR10 = {m: _as_fractions(rows["cifar10"], TABLE3_COLUMNS)
+                              for m, rows in TABLE3_PERCENT.items()}
 
 
 def table3_frame():
     """The paper's Table 3 as a DataFrame (rows: method; columns: dataset, metric), in percent."""
-    return _frame(CLOSER_LOOK_TABLE3_PERCENT, CLOSER_LOOK_TABLE3_COLUMNS, ["method"])
+    return _frame(TABLE3_PERCENT, TABLE3_COLUMNS, ["method"])

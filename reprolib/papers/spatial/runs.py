@@ -1,29 +1,27 @@
-"""Result records for the theory pages: spatial Prop 1 / Thm 2 (``spatial/theory``) and cake Thm 3.1 (``cake/tsipras``).
+"""Result records of the spatial theory page (``spatial/theory``): Proposition 1 and Theorem 2.
 
 Each ``compute_*`` returns what :func:`reprolib.results.cached` stores (rows, claims, status, notes, extra
-tables); each ``run_*`` has the section-runner signature ``run(cfg, profile, recompute=False, progress=True)
--> {artifact: record}``. :data:`THEORY_SECTIONS` maps section names to runners (for the CLI's ``compute``).
-The formulas live in :mod:`reprolib.theory`; REPRO_SPEC Part II §4 and Part I §3 give the values checked here.
+tables); :func:`run_theory` is the section runner ``run(cfg, profile, recompute=False, progress=True)
+-> {artifact: record}``. The formulas live in :mod:`reprolib.papers.spatial.theory`; REPRO_SPEC Part II §4
+gives the values checked here.
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
-from . import results
+from ... import results
+from ...claims import claim
+from ...errors import ConfigError
+from ...numerics import mc_tolerance, normal_cdf
 from . import theory as T
-from .claims import claim
-from .errors import ConfigError
 
 # The papers' stated numbers (the rest of each page is derived). Sources:
 # spatial §3 Prop 1: "at least 97%" for both Bayes classifiers, "at most 85%" after a shift (and for r);
 # its proof uses Φ(1) ≈ 0.841 for the shifted case. Thm 2 remarks: both bounds tend to 1 − m/d (p → ½, η → 0);
 # for m = d/2 and p → ½ the upper bound tends to ½ + η/2 and the lower one is (1 − η)/2.
 SPATIAL_PAPER = {"accurate": 0.97, "shifted": 0.85, "proof_ceiling": 0.841}
-# cake §3: p = 0.95; clean accuracy ≥ 96% / ≥ 99% ⇒ robust accuracy 76% / 19% (printed "≥"; the theorem gives ≤).
-CAKE_PAPER = {"p": 0.95, "robust_bound": {0.96: 0.76, 0.99: 0.19}}
 SMALL_P = 0.6          # spec: the Prop 1 shape is checked at p ∈ {0.5, 0.55, 0.6} ("p close to ½")
 
 
@@ -41,7 +39,7 @@ def compute_prop1(cfg: dict) -> dict:
     """Exact and Monte Carlo accuracies of f* (and of f*_j) on clean, shifted and randomly shifted inputs."""
     t0 = time.perf_counter()
     rows, n = [], cfg["n_mc"]
-    tol = T.mc_tolerance(n)
+    tol = mc_tolerance(n)
     for i, d in enumerate(cfg["ds"]):
         c = T.codeword(d)
         m = _fraction_to_m(cfg["shift_fraction"], d, "shift_fraction")
@@ -68,11 +66,11 @@ def compute_prop1(cfg: dict) -> dict:
              for p in (0.5, 0.55, 0.6, 0.7, 0.9) for a_val in (1.0, 0.25, 0.0, -1 / 7)]
     frac = cfg["shift_fraction"]
     constants = {
-        "phi_2": T.normal_cdf(2.0), "phi_1": T.normal_cdf(1.0), "phi_half": T.normal_cdf(0.5),
+        "phi_2": normal_cdf(2.0), "phi_1": normal_cdf(1.0), "phi_half": normal_cdf(0.5),
         "paper_ceiling": T.prop1_paper_ceiling(3 / 8), "corrected_ceiling": T.prop1_ceiling(3 / 8),
         # errata item 21: the random r includes the identity with probability m/d
-        "random_r_paper_variance": frac * T.normal_cdf(2.0) + (1 - frac) * T.prop1_paper_ceiling(3 / 8),
-        "random_r_corrected": frac * T.normal_cdf(2.0) + (1 - frac) * T.prop1_ceiling(3 / 8),
+        "random_r_paper_variance": frac * normal_cdf(2.0) + (1 - frac) * T.prop1_paper_ceiling(3 / 8),
+        "random_r_corrected": frac * normal_cdf(2.0) + (1 - frac) * T.prop1_ceiling(3 / 8),
     }
     return {"rows": rows, "claims": prop1_claims(rows, constants), "status": "reproduced",
             "closed_form_table": table, "constants": constants, "seeds": [cfg["seed"]],
@@ -146,7 +144,7 @@ def compute_thm2(cfg: dict) -> dict:
     beta_star = T.log_odds(p) / 4
     betas = list(dict.fromkeys([beta_star] + [float(b) for b in cfg["betas"]]))
     mc = T.thm2_monte_carlo(c, ms=ms, p=p, betas=betas, n=n, seed=cfg["seed"])
-    tol = T.mc_tolerance(n)
+    tol = mc_tolerance(n)
     names = [("f* (Bayes)" if b == beta_star else f"f_β, β = {b:g}", f"beta={b:g}", b) for b in betas]
     names.append(("sign(x0)", "sign(x0)", None))
     for label, key, beta in names:
@@ -215,114 +213,9 @@ def thm2_claims(rows: list[dict], p: float) -> list[dict]:
     return out
 
 
-def run_spatial_theory(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
+def run_theory(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
     """Both spatial theory artifacts from one configuration (``spatial.prop1``, ``spatial.thm2``)."""
     return {"spatial.prop1": results.cached("spatial.prop1", profile=profile, config=cfg, recompute=recompute,
                                             compute=lambda: compute_prop1(cfg)),
             "spatial.thm2": results.cached("spatial.thm2", profile=profile, config=cfg, recompute=recompute,
                                            compute=lambda: compute_thm2(cfg))}
-
-
-# ============================================================================= cake Theorem 3.1
-
-
-def compute_tsipras(cfg: dict) -> dict:
-    """Thm 3.1's numbers, g_avg / sign(x1) exact and by Monte Carlo, and two trained linear models."""
-    t0 = time.perf_counter()
-    p, d, t = cfg["p"], cfg["d"], cfg["eta_sqrt_d"]
-    eta = t / math.sqrt(d)
-    rng = np.random.default_rng(cfg["seed"])
-    x, y = T.tsipras_sample(p, d, eta, cfg["n_fit"], rng)
-    weights = {"logistic (natural)": T.fit_linear_logistic(x, y, eps=0.0, steps=cfg["fit_steps"]),
-               "logistic (adversarial, ε = 2η)": T.fit_linear_logistic(x, y, eps=2 * eta, steps=cfg["fit_steps"])}
-    mc = T.tsipras_monte_carlo(p=p, d=d, eta_sqrt_d=t, grid=cfg["eta_sqrt_d_grid"], n=cfg["n_mc"],
-                               seed=cfg["seed"] + 1, weights=weights)
-    tol = T.mc_tolerance(cfg["n_mc"], reference_n=100_000)
-    rows = []
-    for target in cfg["clean_targets"]:
-        paper = CAKE_PAPER["robust_bound"].get(round(target, 6)) if p == CAKE_PAPER["p"] else None
-        rows.append({"kind": "bound", "case": f"clean accuracy ≥ {target:.0%}", "clean": target,
-                     "robust": T.tsipras_robust_bound(target, p), "clean_mc": None, "robust_mc": None,
-                     "bound": T.tsipras_robust_bound(target, p), "x1_weight_share": None,
-                     "paper": {"robust": paper} if paper is not None else {},
-                     "paper_relation": "printed as ≥; the theorem gives ≤" if paper is not None else ""})
-
-    def classifier_row(case, key, clean, robust, share=None):
-        m = mc[key]
-        return {"kind": "classifier", "case": case, "clean": clean, "robust": robust, "clean_mc": m["clean"],
-                "robust_mc": m["robust"], "bound": T.tsipras_robust_bound(clean, p), "x1_weight_share": share,
-                "tolerance": tol, "paper": {}, "paper_relation": ""}
-
-    for g in sorted({t, *cfg["eta_sqrt_d_grid"]}):
-        clean, robust = T.g_avg_accuracies(g)
-        rows.append({**classifier_row(f"g_avg, η√d = {g:g}", f"g_avg@{g:g}", clean, robust), "eta_sqrt_d": g})
-    clean, robust = T.sign_x1_accuracies(p, 2 * eta)
-    rows.append(classifier_row("sign(x1)", "sign(x1)", clean, robust))
-    for name, w in weights.items():   # a linear rule's clean and worst-case accuracies are exact, too
-        clean, robust = T.linear_tsipras_accuracies(w, p, eta, 2 * eta)
-        rows.append(classifier_row(name, name, clean, robust, float(abs(w[0]) / np.abs(w).sum())))
-    threshold = T.eta_sqrt_d_for_clean(0.99)
-    return {"rows": rows, "claims": tsipras_claims(rows, p, threshold), "status": "reproduced",
-            "eta": eta, "eps": 2 * eta, "ratio": p / (1 - p), "eta_sqrt_d_for_99": threshold,
-            "seeds": [cfg["seed"]], "seconds": time.perf_counter() - t0,
-            "notes": "Robust accuracies are exact worst cases over the ℓ∞ ball of radius 2η for these linear rules."}
-
-
-def tsipras_claims(rows: list[dict], p: float, threshold: float) -> list[dict]:
-    out = []
-    bounds = [r for r in rows if r["kind"] == "bound" and r["paper"]]
-    if bounds:
-        ok = all(abs(r["robust"] - r["paper"]["robust"]) < 1e-9 for r in bounds)
-        out.append(claim("cake.thm3_1.numbers", "With p = 0.95, clean accuracy ≥ 96% / ≥ 99% caps robust accuracy "
-                         "at 76% / 19% (an upper bound: the review's '≥' should read 'at most')", ok,
-                         "; ".join(f"{r['case']}: ≤ {r['robust']:.4f}" for r in bounds)))
-    cls = [r for r in rows if r["kind"] == "classifier"]
-    gav = [r for r in cls if r["case"].startswith("g_avg")]
-    if gav:
-        sym = all(abs(r["robust_mc"] - (1 - r["clean_mc"])) <= 2 * r["tolerance"] for r in gav)
-        out.append(claim("cake.thm3_1.g_avg", "g_avg's robust accuracy at ε = 2η is one minus its clean accuracy "
-                         "(Monte Carlo)", sym, "; ".join(f"η√d = {r['eta_sqrt_d']:g}: {r['clean_mc']:.4f} / "
-                                                         f"{r['robust_mc']:.4f}" for r in gav)))
-    sx = [r for r in cls if r["case"] == "sign(x1)"]
-    if sx:
-        r = sx[0]
-        ok = (abs(r["clean"] - p) < 1e-12 and abs(r["robust"] - p) < 1e-12 and abs(r["bound"] - p) < 1e-12
-              and abs(r["clean_mc"] - p) <= r["tolerance"] and abs(r["robust_mc"] - p) <= r["tolerance"])
-        out.append(claim("cake.thm3_1.attained", "sign(x1) attains the bound: clean = robust = p", ok,
-                         f"Monte Carlo clean {r['clean_mc']:.4f}, robust {r['robust_mc']:.4f}; bound at clean p: "
-                         f"{r['bound']:.4f}"))
-    if cls:
-        ok = all(r["robust"] <= r["bound"] + 1e-12 for r in cls)
-        worst = max(cls, key=lambda r: r["robust"] - r["bound"])
-        out.append(claim("cake.thm3_1.every_classifier", f"Every classifier here, trained ones included, has robust "
-                         f"accuracy ≤ {p / (1 - p):g}·(1 − clean accuracy) (exact values)", ok,
-                         f"closest to the ceiling: {worst['case']} (robust {worst['robust']:.4f}, "
-                         f"ceiling {worst['bound']:.4f})"))
-        diff = max(max(abs(r["clean_mc"] - r["clean"]), abs(r["robust_mc"] - r["robust"])) for r in cls)
-        out.append(claim("cake.thm3_1.monte_carlo", "Monte Carlo agrees with every exact clean and robust accuracy "
-                         "within the tolerance", diff <= cls[0]["tolerance"],
-                         f"largest |MC − exact| = {diff:.4f} (tolerance {cls[0]['tolerance']:.4f})"))
-    out.append(claim("cake.thm3_1.eta_order", "Clean accuracy 99% for g_avg needs η√d ≥ 2.3263, i.e. η at least of "
-                     "order 1/√d (the review writes O(1/√d))", abs(threshold - 2.3263) < 1e-3,
-                     f"Φ⁻¹(0.99) = {threshold:.4f}"))
-    nat = [r for r in cls if r["case"] == "logistic (natural)"]
-    adv = [r for r in cls if r["case"].startswith("logistic (adversarial")]
-    if nat and adv:
-        n_, a_ = nat[0], adv[0]
-        ok = (n_["x1_weight_share"] < 0.05 < 0.5 < a_["x1_weight_share"] and n_["robust"] < 0.05
-              and abs(a_["clean"] - p) <= 0.01 and abs(a_["robust"] - p) <= 0.01)
-        out.append(claim("cake.thm3_1.trained", "Natural logistic regression behaves like g_avg (little weight on x1, "
-                         "not robust); adversarial training makes it behave like sign(x1)", ok,
-                         f"share of ℓ1 weight on x1: natural {n_['x1_weight_share']:.3f}, adversarial "
-                         f"{a_['x1_weight_share']:.3f}; robust: natural {n_['robust']:.4f}, adversarial "
-                         f"{a_['robust']:.4f}"))
-    return out
-
-
-def run_cake_tsipras(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
-    return {"cake.thm3_1": results.cached("cake.thm3_1", profile=profile, config=cfg, recompute=recompute,
-                                          compute=lambda: compute_tsipras(cfg))}
-
-
-# Section -> runner, in the shape of ``closer_look.SECTIONS`` (to be merged into the CLI's registry).
-THEORY_SECTIONS = {"spatial/theory": run_spatial_theory, "cake/tsipras": run_cake_tsipras}

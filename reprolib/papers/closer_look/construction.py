@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .separation import nearest_other_label
+from ...separation import nearest_other_label
 
 
 def class_distances(x: torch.Tensor, train_x: torch.Tensor, train_y: torch.Tensor, num_classes: int = 10,

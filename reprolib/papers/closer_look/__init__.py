@@ -1,0 +1,125 @@
+"""closer_look (Yang et al. 2020, *A Closer Look at Accuracy vs. Robustness*): how this book reproduces it.
+
+* :mod:`.separation`: §3, Table 1 and Fig 3 (and cake Table 2), exact ℓ∞ separation of real datasets.
+* :mod:`.existence` and :mod:`.construction`: §4, Thm 4.2 (= cake Thm 5.2) and the spiral of Fig 4, the
+  distance-to-class construction checked on real data.
+* :mod:`.table2`: §5, Tables 2–4, ten training methods (:data:`METHODS`) through the one training loop.
+* :mod:`.values`: the paper's numbers, copied from REPRO_SPEC.
+
+This file declares the chapter's sections (their settings per profile) and its scorecard rows.
+"""
+from __future__ import annotations
+
+import copy
+
+from ...scorecard import MISSING_APPENDIX, OFFLINE, Artifact
+from ...sections import Section, Sweep
+from .existence import (
+    binary_construction,
+    construction_vs_trained,
+    run_existence,
+    spiral,
+)
+from .separation import histogram_frame, run_separation, separation_histogram
+from .table2 import (
+    METHODS,
+    compute_table2,
+    lipschitz_scatter,
+    run_table2,
+    run_table3,
+    run_table4,
+    sweep_points,
+    table2_summary,
+)
+
+__all__ = ["METHODS", "SECTIONS", "CATALOGUE", "binary_construction", "construction_vs_trained", "run_existence",
+           "spiral", "histogram_frame", "run_separation", "separation_histogram", "compute_table2",
+           "lipschitz_scatter", "run_table2", "run_table3", "run_table4", "table2_summary"]
+
+# Table 2 (MNIST, eps = 0.1, methods x architectures); Tables 3 and 4 start from the same base.
+_TABLE2_BASE = {
+    "dataset": "mnist", "eps": 0.1, "archs": ["CNN1"],
+    "methods": list(METHODS),
+    "seeds": [0], "spread_methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [1],
+    "n_train": 10000, "epochs": 5, "batch_size": 64,
+    "optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "milestones": [], "reduction": "mean",
+    "attack_steps": 10, "attack_step_size": 0.02,
+    "eval_steps": 10, "eval_step_size": 0.02, "n_eval_train": 1000, "n_eval_test": 1000,
+    "lip_steps": 10, "lip_step_size": 0.02, "precision": "fp32",
+}
+_CHOICES = {"methods": METHODS, "spread_methods": METHODS}
+
+
+def _sweep(artifact: str) -> Sweep:
+    return Sweep(points=sweep_points,
+                 run=lambda cfg, profile, progress=False: compute_table2(cfg, profile, progress=progress,
+                                                                         artifact=artifact))
+
+
+SECTIONS = (
+    # Table 1 / Fig 3 and cake Table 2: exact L-inf separation.
+    Section("closer_look/separation", run=run_separation, profiles={
+        "base": {"datasets": ["mnist", "fashion_mnist"], "n_train": None, "n_test": None, "seed": 0},
+        "smoke": {"n_train": 3000, "n_test": 300},
+        "paper": {"datasets": ["mnist", "fashion_mnist", "cifar10", "svhn"]},
+    }),
+    # Thm 4.2: the distance-to-class construction as a classifier.
+    Section("closer_look/existence", run=run_existence, profiles={
+        "base": {"datasets": ["mnist", "fashion_mnist"], "n_train": None, "n_test": 1000,
+                 "n_pairs": 2000, "seed": 0, "spiral_points": 200, "grid": 300},
+        "smoke": {"datasets": ["mnist"], "n_train": 2000, "n_test": 100, "n_pairs": 200, "grid": 60},
+        "paper": {"n_test": None},
+    }),
+    Section("closer_look/table2", run=run_table2, choices=_CHOICES, sweep=_sweep("closer_look.table2"), profiles={
+        "base": _TABLE2_BASE,
+        "cpu": {"archs": ["CNN1", "CNN2"]},
+        "smoke": {"methods": ["Natural", "AT", "TRADES(β=1)"], "spread_seeds": [], "n_train": 600, "epochs": 1,
+                  "n_eval_train": 100, "n_eval_test": 100},
+        "paper": {"archs": ["CNN1", "CNN2"], "n_train": None,
+                  "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
+                  "n_eval_train": None, "n_eval_test": None},
+    }),
+    # Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
+    Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=_sweep("closer_look.table4"), profiles={
+        "base": copy.deepcopy(_TABLE2_BASE),
+        "cpu": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"],
+                "methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [], "n_train": 5000, "epochs": 4},
+        "smoke": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"], "methods": ["Natural", "AT"],
+                  "spread_seeds": [], "n_train": 300, "epochs": 1, "n_eval_train": 50, "n_eval_test": 50},
+        "paper": {"dataset": "svhn", "archs": ["WRN-40-10-drop50", "WRN-40-10"],
+                  "methods": ["Natural", "AT", "RST(λ=2)", "TRADES(β=3)", "TRADES(β=6)"], "spread_seeds": [],
+                  "eps": 0.031, "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062,
+                  "n_train": None, "epochs": 60, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
+                  "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None},
+    }),
+    # Table 3 (CIFAR-10 rows): rerun only in the paper profile (online data and a GPU).
+    Section("closer_look/table3", run=run_table3, choices=_CHOICES, sweep=_sweep("closer_look.table3"), profiles={
+        "base": {**copy.deepcopy(_TABLE2_BASE), "rerun": False},
+        "paper": {"rerun": True, "dataset": "cifar10", "archs": ["WRN-40-10"], "eps": 0.031,
+                  "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062, "spread_seeds": [],
+                  "n_train": None, "epochs": 120, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
+                  "milestones": [40, 80, 100], "n_eval_train": None, "n_eval_test": None},
+    }),
+)
+
+_NONE = "no record yet: run this section"
+CATALOGUE = (
+    Artifact("closer_look.table1", "real image datasets are r-separated", "executed/closer_look/separation", _NONE),
+    Artifact("closer_look.fig3", "histograms of per-point separation", "executed/closer_look/separation", _NONE,
+             "closer_look.table1"),
+    Artifact("closer_look.lemma4_1", "margin + local Lipschitzness ⇒ astuteness", "closer_look/index", _NONE,
+             "closer_look.thm4_2"),
+    Artifact("closer_look.thm4_2", "r-separated ⇒ a 1/r-Lipschitz astute classifier exists",
+             "executed/closer_look/existence", _NONE),
+    Artifact("closer_look.fig4", "the spiral example", "executed/closer_look/existence", _NONE, "closer_look.thm4_2"),
+    Artifact("closer_look.table2", "MNIST: smoothness, robustness, generalisation of 10 methods",
+             "executed/closer_look/table2", _NONE),
+    Artifact("closer_look.table3", "CIFAR-10 and Restricted ImageNet rows", "executed/closer_look/table3",
+             "paper profile only (CIFAR-10 online and a GPU; Restricted ImageNet has no loader): the page shows the "
+             "paper's numbers"),
+    Artifact("closer_look.table4", "dropout narrows generalisation gaps (SVHN, CIFAR-10)",
+             "executed/closer_look/dropout", OFFLINE + " (SVHN, CIFAR-10) and a GPU"),
+    Artifact("closer_look.appC", "proof-of-concept robust and accurate networks", None, MISSING_APPENDIX),
+    Artifact("closer_look.appE_staircase", "staircase example with splines", None, MISSING_APPENDIX),
+    Artifact("closer_look.appE1_multitarget", "multi-targeted attack", None, MISSING_APPENDIX),
+)

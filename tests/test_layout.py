@@ -1,0 +1,105 @@
+"""The library's layout (README, Layout): shared machinery at the top level never imports a paper module,
+there is no import cycle, the registry is assembled from the paper modules, and today's code finds every
+committed ``cpu`` record (the reshaping kept every configuration hash)."""
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from reprolib import profiles, results, sections
+from reprolib.paths import REPO_ROOT
+
+PKG = REPO_ROOT / "reprolib"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO_ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every reprolib module that ``path`` imports (absolute or relative, at any depth of the file)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("reprolib")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if not mod.startswith("reprolib"):
+                continue
+            out.add(mod)
+            out |= {f"{mod}.{a.name}" for a in node.names}  # "from . import x" imports module x
+    modules = {_module_name(p) for p in PKG.rglob("*.py")}
+    return {m for m in out if m in modules and m != name}
+
+
+GRAPH = {_module_name(p): _imports(p) for p in PKG.rglob("*.py")}
+SHARED = sorted(m for m in GRAPH if not m.startswith("reprolib.papers"))
+
+
+@pytest.mark.parametrize("module", SHARED)
+def test_shared_modules_import_no_paper_module(module):
+    assert not {m for m in GRAPH[module] if m.startswith("reprolib.papers.")}, GRAPH[module]
+
+
+def test_no_import_cycle():
+    state: dict[str, int] = {}
+
+    def visit(m, stack):
+        state[m] = 1
+        for n in GRAPH[m]:
+            if n.startswith(m + "."):  # a package importing its own submodules is not a cycle
+                continue
+            if state.get(n) == 1 and not m.startswith(n + "."):
+                raise AssertionError(" -> ".join(stack + [n]))
+            if n not in state:
+                visit(n, stack + [n])
+        state[m] = 2
+
+    for m in GRAPH:
+        if m not in state:
+            visit(m, [m])
+
+
+def test_the_registry_comes_from_the_paper_modules():
+    from reprolib import papers
+    modules = sections.paper_modules()
+    assert [m.__name__.rpartition(".")[2] for m in modules] == list(papers.PAPERS)
+    declared = [s.name for m in modules for s in m.SECTIONS]
+    assert sections.names() == declared + ["scorecard"]
+    notebooks = {str(p.relative_to(REPO_ROOT / "notebooks").with_suffix("")) for p in
+                 (REPO_ROOT / "notebooks").rglob("*.md")}
+    assert set(sections.names()) == notebooks  # one notebook per section, one section per notebook
+    ids = [a.id for a in sections.catalogue()]
+    assert len(ids) == len(set(ids))
+    for a in sections.catalogue():  # each paper declares its own artifacts
+        assert a.holder is None or a.holder in ids, a
+
+
+def test_every_committed_cpu_record_is_found_by_todays_code(monkeypatch):
+    """Run every section at ``cpu`` with computing forbidden: each must find its stored record, i.e. the
+    configuration hashes did not change. The records found must be the committed files, number for number."""
+    def refuse(path, *args, **kwargs):
+        raise AssertionError(f"{path} would be recomputed: its configuration hash changed")
+
+    monkeypatch.setattr(results, "_compute_and_store", refuse)
+    monkeypatch.setenv("REPROLIB_RESULTS", str(REPO_ROOT / "results"))  # read only: computing is refused
+    found = set()
+    for name in sections.names():
+        run = sections.get(name).run
+        if run is None:
+            continue
+        for artifact, record in run(profiles.resolve(name, "cpu"), "cpu", progress=False).items():
+            stored = json.loads(results.artifact_path(artifact, "cpu").read_text())
+            assert record["reused"] and {k: v for k, v in record.items() if k != "reused"} == stored
+            found.add(artifact)
+    committed = {f"{p.parent.name}.{p.stem}" for p in (REPO_ROOT / "results").glob("*/*.json")}
+    assert committed <= found, committed - found
