@@ -191,6 +191,31 @@ def cached_run(artifact: str, *, profile: str, config: dict[str, Any], compute: 
             "provenance": provenance(seconds, [config.get("seed", 0)], commit), **out})
 
 
+def attach(artifact: str, *, profile: str, config: dict[str, Any], key: str, attachment: dict[str, Any],
+           compute: Callable[[], dict[str, Any]], recompute: bool = False, root: Path | None = None) -> dict[str, Any]:
+    """A sub-record ``key`` of the stored sweep configuration ``config`` (e.g. an AutoAttack evaluation of the
+    model that configuration trained), computed by ``compute()`` unless the record already holds one made for the
+    configuration ``attachment``. The configuration's own hash and numbers are untouched; the sub-record carries
+    its own configuration, hash and provenance. Returns the sub-record, with ``reused`` set."""
+    h = config_hash(config)
+    path = sweep_dir(artifact, profile, root) / f"{h[:16]}.json"
+    record = _from_rank0(_read_stored(path, h, False) if world()[0] == 0 else None)
+    if record is None:
+        raise ConfigError(f"{path}: no stored record for this configuration to attach '{key}' to")
+    ah = config_hash(attachment)
+    sub = record.get(key)
+    if not recompute and sub is not None and sub.get("config_hash") == ah:
+        return {**sub, "reused": True}
+    commit, t0 = _git_commit(), time.perf_counter()
+    out = dict(compute())
+    sub = {"config": attachment, "config_hash": ah,
+           "provenance": provenance(out.pop("seconds", None) or time.perf_counter() - t0, [config.get("seed", 0)],
+                                    commit), **out}
+    if world()[0] == 0:
+        atomic_write_json(path, {**record, key: sub})
+    return {**sub, "reused": False}
+
+
 def load_all(root: Path | None = None) -> list[dict[str, Any]]:
     """Every top-level record under the results root (sweep folders excluded)."""
     root = Path(root or results_dir())

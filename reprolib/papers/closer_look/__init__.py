@@ -46,8 +46,11 @@ _TABLE2_BASE = {
     "attack_steps": 10, "attack_step_size": 0.02,
     "eval_steps": 10, "eval_step_size": 0.02, "n_eval_train": 1000, "n_eval_test": 1000,
     "lip_steps": 10, "lip_step_size": 0.02, "precision": "fp32",
+    # AutoAttack beside PGD and the gradient-masking checks, for these runs, on the first n_audit test images
+    "audit_methods": ["Natural", "AT", "TRADES(β=6)"], "audit_seeds": [0], "n_audit": 500,
+    "audit_version": "standard",
 }
-_CHOICES = {"methods": METHODS, "spread_methods": METHODS}
+_CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METHODS}
 
 
 def _sweep(artifact: str) -> Sweep:
@@ -74,10 +77,10 @@ SECTIONS = (
         "base": _TABLE2_BASE,
         "cpu": {"archs": ["CNN1", "CNN2"]},
         "smoke": {"methods": ["Natural", "AT", "TRADES(β=1)"], "spread_seeds": [], "n_train": 600, "epochs": 1,
-                  "n_eval_train": 100, "n_eval_test": 100},
+                  "n_eval_train": 100, "n_eval_test": 100, "audit_methods": ["Natural", "AT"], "n_audit": 20},
         "paper": {"archs": ["CNN1", "CNN2"], "n_train": None,
                   "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
-                  "n_eval_train": None, "n_eval_test": None},
+                  "n_eval_train": None, "n_eval_test": None, "n_audit": None},
     }),
     # Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
     Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=_sweep("closer_look.table4"), profiles={
@@ -85,12 +88,13 @@ SECTIONS = (
         "cpu": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"],
                 "methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [], "n_train": 5000, "epochs": 4},
         "smoke": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"], "methods": ["Natural", "AT"],
-                  "spread_seeds": [], "n_train": 300, "epochs": 1, "n_eval_train": 50, "n_eval_test": 50},
+                  "spread_seeds": [], "n_train": 300, "epochs": 1, "n_eval_train": 50, "n_eval_test": 50,
+                  "audit_methods": ["AT"], "n_audit": 20},
         "paper": {"dataset": "svhn", "archs": ["WRN-40-10-drop50", "WRN-40-10"],
                   "methods": ["Natural", "AT", "RST(λ=2)", "TRADES(β=3)", "TRADES(β=6)"], "spread_seeds": [],
                   "eps": 0.031, "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062,
                   "n_train": None, "epochs": 60, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
-                  "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None},
+                  "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000},
     }),
     # Table 3 (CIFAR-10 rows): rerun only in the paper profile (online data and a GPU).
     Section("closer_look/table3", run=run_table3, choices=_CHOICES, sweep=_sweep("closer_look.table3"), profiles={
@@ -98,7 +102,7 @@ SECTIONS = (
         "paper": {"rerun": True, "dataset": "cifar10", "archs": ["WRN-40-10"], "eps": 0.031,
                   "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062, "spread_seeds": [],
                   "n_train": None, "epochs": 120, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
-                  "milestones": [40, 80, 100], "n_eval_train": None, "n_eval_test": None},
+                  "milestones": [40, 80, 100], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000},
     }),
 )
 

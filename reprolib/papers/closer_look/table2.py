@@ -15,7 +15,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from ... import data, losses, metrics, models, results
+from ... import audit, data, losses, metrics, models, results
 from ...claims import claim
 from ...paths import artifacts_dir
 from ...plotting import PALETTE, PAPER_MARKER
@@ -42,19 +42,20 @@ METHODS = {
 def run_config(cfg: dict, arch: str, method: str, seed: int) -> dict:
     """The stored configuration of one (arch, method, seed) run: the shared settings without the grid, plus the
     method's preset, so that changing a preset (say TRADES' beta) never reuses a stale run."""
-    base = {k: v for k, v in cfg.items() if k not in GRID_KEYS}
+    base = {k: v for k, v in cfg.items() if k not in GRID_KEYS + AUDIT_KEYS}
     return {**base, "arch": arch, "method": method, "method_spec": METHODS[method], "seed": seed}
 
 
-def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
+def _tensors(split, dev):
+    return split.float().to(dev), split.y.to(dev)
+
+
+def _trained(cfg: dict, arch: str, method: str, seed: int, progress: bool):
+    """The model of one (arch, method, seed) run, trained, or loaded from its checkpoint when one was completed
+    (training is deterministic on the CPU: a retrained model is the one the stored run measured)."""
     torch.manual_seed(seed)
     dev = default_device()
-
-    def tensors(split):
-        return split.float().to(dev), split.y.to(dev)
-
-    ds = data.load(cfg["dataset"], "train")
-    x, y = tensors(ds.subset(cfg["n_train"], seed=seed))
+    x, y = _tensors(data.load(cfg["dataset"], "train").subset(cfg["n_train"], seed=seed), dev)
     spec = dict(METHODS[method])
     name = spec.pop("method")
     if name in ("at", "rst", "trades"):
@@ -69,14 +70,57 @@ def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) ->
     run_id = results.config_hash({**run_config(cfg, arch, method, seed), "seed": None})[:10]
     ckpt = artifacts_dir() / "closer_look" / "table2" / f"{arch}-{name}-{run_id}-s{seed}.pt"
     hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress, desc=f"{arch} {method}")
-    ev_train = tensors(ds.subset(cfg["n_eval_train"], seed=seed + 1))
-    test = tensors(data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0))
+    return model.eval(), hist
+
+
+def _test_set(cfg: dict, dev):
+    return _tensors(data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0), dev)
+
+
+def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
+    model, hist = _trained(cfg, arch, method, seed, progress)
+    dev = default_device()
+    ev_train = _tensors(data.load(cfg["dataset"], "train").subset(cfg["n_eval_train"], seed=seed + 1), dev)
     t = time.perf_counter()
-    m = metrics.evaluate(model, ev_train, test, eps=cfg["eps"], steps=cfg["eval_steps"],
+    m = metrics.evaluate(model, ev_train, _test_set(cfg, dev), eps=cfg["eps"], steps=cfg["eval_steps"],
                          step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
                          lip_step_size=cfg["lip_step_size"], progress=progress)
     return {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
             "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
+
+
+# The robustness audit (AutoAttack beside PGD, masking checks) of the runs named by these settings.
+AUDIT_KEYS = ("audit_methods", "audit_seeds", "n_audit", "audit_version")
+
+
+def audit_config(cfg: dict) -> dict:
+    """What an audit depends on besides the run: its images (the first ``n_audit`` of the evaluation test
+    subset), the threat model and PGD of the table, AutoAttack's version, the transfer source's method."""
+    return {"n": cfg["n_audit"], "version": cfg["audit_version"], "dataset": cfg["dataset"],
+            "n_eval_test": cfg["n_eval_test"], "eps": cfg["eps"], "steps": cfg["eval_steps"],
+            "step_size": cfg["eval_step_size"], "seed": 0, "transfer_source": "Natural"}
+
+
+def audited(cfg: dict) -> list[tuple[str, str, int]]:
+    return [(a, m, s) for a, m, s in table2_grid(cfg) if m in cfg["audit_methods"] and s in cfg["audit_seeds"]]
+
+
+def _audit(cfg: dict, arch: str, method: str, seed: int, row: dict, artifact: str, progress: bool) -> dict:
+    """Audit the run's model on the first ``n_audit`` test images; black-box examples come from the Natural
+    model of the same architecture and seed. Also checks that the audited model is the row's (same clean test
+    accuracy on the evaluation subset), since a model without a surviving checkpoint is retrained."""
+    model, _ = _trained(cfg, arch, method, seed, progress)
+    dev = default_device()
+    x, y = _test_set(cfg, dev)
+    source = None if method == "Natural" else _trained(cfg, arch, "Natural", seed, progress)[0]
+    prefix = f"{artifact}.{arch}.{method}.s{seed}"
+    out = audit.audit_model(model, x, y, eps=cfg["eps"], steps=cfg["eval_steps"], step_size=cfg["eval_step_size"],
+                            id_prefix=prefix, n=cfg["n_audit"], version=cfg["audit_version"], seed=0,
+                            source_model=source, source_name=f"{arch} Natural (seed {seed})", progress=progress)
+    test_acc = metrics.accuracy(model, x, y)
+    same = claim(f"{prefix}.same_model", "The audited model is the one the row measured (same clean test accuracy)",
+                 test_acc == row["test_acc"], f"{test_acc:.4f} now, {row['test_acc']:.4f} in the row")
+    return {**out, "claims": out["claims"] + [{**same, "warning": False, "warning_text": ""}]}
 
 
 GRID_KEYS = ("archs", "methods", "seeds", "spread_methods", "spread_seeds")
@@ -105,18 +149,25 @@ def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: b
     ``claims_fn(rows)`` checks the paper's claims (default: Table 2's); Tables 3 and 4 reuse this sweep.
     A run's stored configuration leaves out the grid, so growing the grid never invalidates finished runs.
     """
-    rows = []
+    rows, audits, labels = [], [], []
+    to_audit = set(audited(cfg))
     for arch, method, seed in table2_grid(cfg):
-        rec = results.cached_run(artifact, profile=profile, recompute=recompute,
-                                 config=run_config(cfg, arch, method, seed),
+        config = run_config(cfg, arch, method, seed)
+        rec = results.cached_run(artifact, profile=profile, recompute=recompute, config=config,
                                  compute=lambda: _train_eval(cfg, arch, method, seed, progress))
         row = {k: rec[k] for k in ("arch", "method", "seed", "train_acc", "test_acc", "adv_train_acc",
                                    "adv_test_acc", "lipschitz", "lipschitz_c1", "gap", "adv_gap",
                                    "train_seconds", "eval_seconds")}
         row["paper"] = TABLE2.get(arch, {}).get(method, {})
         rows.append(row)
+        if (arch, method, seed) in to_audit:
+            audits.append(results.attach(
+                artifact, profile=profile, config=config, key="audit", attachment=audit_config(cfg),
+                recompute=recompute, compute=lambda: _audit(cfg, arch, method, seed, row, artifact, progress)))
+            labels.append({"arch": arch, "method": method, "seed": seed})
     seeds = sorted({r["seed"] for r in rows})
     return {"rows": rows, "claims": (claims_fn or table2_claims)(rows), "seeds": seeds,
+            "audit": audit.summary(audits, labels),
             "status": "partial" if profile != "paper" else "reproduced",
             "notes": "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"}
 

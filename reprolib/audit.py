@@ -1,0 +1,83 @@
+"""The robustness audit of a trained model: AutoAttack beside the chapter's PGD on the same images, and the
+gradient-masking checks, as one JSON-able record; its summary over a chapter's models; the page's box.
+
+Every chapter that trains a robust model calls :func:`audit_model` as the model is trained (the record is
+attached to the model's own run, see :func:`reprolib.results.attach`), then :func:`summary` over its models
+for the chapter's record. Pages show :func:`frame` and :func:`box`; the scorecard reads the summary's
+``max_gap``. A PGD − AutoAttack gap above 2 points (``masking.GAP_WARNING``) is a warning, shown, not hidden.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+import torch.nn as nn
+from IPython.display import Markdown
+
+from .autoattack import robust_accuracy_pair
+from .masking import GAP_WARNING, masking_checks
+
+
+def audit_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, steps: int, step_size: float,
+                id_prefix: str, n: int | None = 500, version: str = "standard", seed: int = 0,
+                source_model: nn.Module | None = None, source_name: str | None = None,
+                progress: bool = True) -> dict:
+    """AutoAttack (``version``) and PGD (``steps`` of ``step_size``, random start from ``seed``) on the first
+    ``n`` of ``(x, y)``, and the masking checks on those images (``source_model``: the model black-box
+    examples are crafted on). Returns numbers and claims (ids start with ``id_prefix``)."""
+    x, y = (x[:n], y[:n]) if n is not None else (x, y)
+    pair = robust_accuracy_pair(model, x, y, eps=eps, pgd_steps=steps, pgd_step_size=step_size, version=version,
+                                seed=seed, progress=progress)
+    checks = masking_checks(model, x, y, eps=eps, steps=steps, step_size=step_size, id_prefix=id_prefix,
+                            source_model=source_model, source_name=source_name, autoattack=pair, seed=seed,
+                            progress=progress)
+    keep = ("n", "eps", "norm", "seed", "clean_acc", "pgd_acc", "autoattack_acc", "gap", "worst_case_acc")
+    return {**{k: pair[k] for k in keep}, "pgd": pair["pgd"], "autoattack": pair["autoattack"],
+            "masking": checks["values"], "claims": checks["claims"]}
+
+
+def summary(audits: list[dict], labels: list[dict]) -> dict:
+    """A chapter's audits in one place: a row per model (``labels`` name it, e.g. arch / method / seed), every
+    masking claim, the largest PGD − AutoAttack gap and the warnings (empty when none)."""
+    rows, claims = [], []
+    for label, a in zip(labels, audits):
+        warn = [c["warning_text"] for c in a["claims"] if c.get("warning")]
+        rows.append({**label, "n": a["n"], "clean_acc": a["clean_acc"], "pgd_acc": a["pgd_acc"],
+                     "autoattack_acc": a["autoattack_acc"], "gap": a["gap"],
+                     "transfer_acc": a["masking"].get("transfer_acc"),
+                     "pgd_more_steps_acc": a["masking"].get("pgd_more_steps_acc"),
+                     "pgd_restarts_acc": a["masking"].get("pgd_restarts_acc"),
+                     "autoattack_seconds": a["autoattack"]["seconds"], "warnings": warn})
+        claims += a["claims"]
+    gaps = [r["gap"] for r in rows]
+    return {"rows": rows, "claims": claims, "max_gap": max(gaps) if gaps else None,
+            "gap_warning": GAP_WARNING, "warnings": [f"{c['id']}: {c['warning_text']}" for c in claims
+                                                     if c.get("warning")]}
+
+
+def frame(audit_summary: dict, index: list[str]) -> pd.DataFrame:
+    """PGD and AutoAttack side by side per model, in percent, with the gap and the masking checks' numbers."""
+    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "autoattack_acc": "AutoAttack", "gap": "PGD − AA",
+            "pgd_more_steps_acc": "PGD, 5× steps", "pgd_restarts_acc": "PGD, 5 restarts",
+            "transfer_acc": "transfer from Natural"}
+    df = pd.DataFrame(audit_summary["rows"]).set_index(index)
+    out = 100 * df[list(cols)].astype(float)
+    out.insert(0, "images", df["n"])
+    return out.rename(columns=cols)
+
+
+def box(audit_summary: dict | None) -> Markdown:
+    """The gradient-masking box: each check per model (✔ / ✘ / ⚠), and the warnings in words."""
+    if not audit_summary or not audit_summary["rows"]:
+        return Markdown("*No model of this configuration was audited with AutoAttack.*")
+    lines = ["| | check | evidence |", "|---|---|---|"]
+    for c in audit_summary["claims"]:
+        mark = ("⚠ " if c.get("warning") else "") + ("✔" if c["passed"] else "✘")
+        cells = (mark, f"`{c['id'].rsplit('.', 1)[0]}`: {c['text']}", c["evidence"])
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    n = sum(c["passed"] for c in audit_summary["claims"])
+    gap = audit_summary["max_gap"]
+    lines.append(f"\n**{n} of {len(audit_summary['claims'])} checks hold.** Largest PGD − AutoAttack gap: "
+                 f"{100 * gap:+.1f} points (warning above {100 * audit_summary['gap_warning']:g}).")
+    if audit_summary["warnings"]:
+        lines.append("\n**Warnings:** " + "; ".join(w.replace("|", "\\|") for w in audit_summary["warnings"]))
+    return Markdown("\n".join(lines))

@@ -1,0 +1,282 @@
+"""AutoAttack robust accuracy (Croce & Hein 2020), through the authors' own implementation.
+
+The papers of this book report PGD ("FGSM^k") accuracy; the field has since learned that PGD alone can
+overstate robustness and ranks models by AutoAttack (RobustBench). We run the authors' code, packaged on
+PyPI as ``pyautoattack`` (import name ``pyautoattack``), not a re-implementation: it is the reference that
+RobustBench uses, re-implementations have diverged from it (APGD's step-size schedule and checkpoints,
+FAB's targeted version, the DLR-targeted loss), and the "standard" version's attacks and their parameters
+(APGD-CE without restarts, APGD-T with 9 target classes, FAB-T with 9 targets, Square with 5,000 queries;
+100 iterations each) are defined by that code. A number called "AutoAttack" here therefore means what it
+means on RobustBench.
+
+* :func:`autoattack_accuracy` runs a version of AutoAttack over chunks of images with a progress bar
+  (AutoAttack's own log off) and returns a small JSON-able record: robust accuracy, the cumulative robust
+  accuracy after each attack, clean accuracy on the same images, the flags AutoAttack's checks raised,
+  n, eps, norm, version, seed, the package and its version, seconds and images/s.
+* :func:`robust_accuracy_pair` gives PGD accuracy (``reprolib.attacks.pgd``, counted as
+  ``reprolib.metrics.robust_accuracy`` counts it) and AutoAttack accuracy on the same images, and the
+  gap ``pgd - autoattack``.
+
+How the attacks are run: for each chunk, the attacks of the version are run one after the other, each on
+the images that are still robust, by the package's own ``run_standard_evaluation`` restricted to that one
+attack (``attacks_to_run = [name]``, the pattern of its ``run_standard_evaluation_individual``). That is
+what ``run_standard_evaluation`` does over the whole list, with the same attack objects and parameters;
+it gives the per-attack cumulative accuracy without parsing the log. A point counts as robust when our own
+prediction on the returned image is its label (the returned images are checked to lie in the eps-ball).
+The Square-versus-white-box check that the package runs at the end of a full run is called on the overall
+per-attack numbers.
+
+Determinism: every attack reseeds the global generator with ``seed`` at each call (the package's
+behaviour); the result is a function of the model, the images, ``seed`` and ``chunk`` (each chunk is one
+AutoAttack batch). The caller's random state is saved and restored around the run. The model runs in eval
+mode and its mode is restored afterwards; it runs on the device of its parameters (images are moved there).
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import time
+from contextlib import contextmanager
+
+import torch
+import torch.nn as nn
+from tqdm.auto import tqdm
+
+from . import attacks, metrics
+from .errors import ConfigError
+
+PACKAGE = "pyautoattack"
+NORMS = {"linf": "Linf", "l2": "L2", "l1": "L1"}  # our spelling (attacks.STEPS) -> AutoAttack's
+VERSIONS = ("standard", "plus", "rand", "custom")
+ATTACKS = ("apgd-ce", "apgd-dlr", "fab", "square", "apgd-t", "fab-t")
+MAX_FLAGS = 20
+
+
+def package_version() -> str:
+    return importlib.metadata.version(PACKAGE)
+
+
+def check_norm(norm: str) -> str:
+    """AutoAttack's spelling of ``norm`` ("Linf", "L2", "L1"; any case, or our "linf"/"l2")."""
+    if not isinstance(norm, str) or norm.lower() not in NORMS:
+        raise ConfigError(f"norm={norm!r} unknown; known: {', '.join(NORMS.values())}")
+    return NORMS[norm.lower()]
+
+
+def _check(eps, norm, version, attacks_list, seed, chunk, n, x, y) -> tuple[str, list[str] | None]:
+    attacks.check_threat(eps)
+    aa_norm = check_norm(norm)
+    if version not in VERSIONS:
+        raise ConfigError(f"version={version!r} unknown; known: {', '.join(VERSIONS)}")
+    if version == "custom":
+        if not attacks_list:
+            raise ConfigError("attacks=None: version='custom' needs a list of attacks "
+                              f"(known: {', '.join(ATTACKS)})")
+        bad = [a for a in attacks_list if a not in ATTACKS]
+        if bad:
+            raise ConfigError(f"attacks={bad!r} unknown; known: {', '.join(ATTACKS)}")
+    elif attacks_list is not None:
+        raise ConfigError(f"attacks={attacks_list!r} is only for version='custom' (version={version!r})")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise ConfigError(f"seed={seed!r} must be an integer")
+    if not isinstance(chunk, int) or chunk < 1:
+        raise ConfigError(f"chunk={chunk!r} must be an integer >= 1")
+    if n is not None and (not isinstance(n, int) or n < 1):
+        raise ConfigError(f"n={n!r} must be an integer >= 1 or None (all images)")
+    if len(x) != len(y) or len(x) == 0:
+        raise ConfigError(f"x and y must be non-empty and of equal length (got {len(x)} and {len(y)})")
+    return aa_norm, (list(attacks_list) if attacks_list else None)
+
+
+def model_device(model: nn.Module, x: torch.Tensor) -> torch.device:
+    """The device of the model's parameters (of ``x`` for a model without any)."""
+    p = next(model.parameters(), None)
+    return p.device if p is not None else x.device
+
+
+@contextmanager
+def _rng_preserved(device: torch.device):
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        yield
+
+
+class _Flags(logging.Handler):
+    """Collects the warnings of AutoAttack's checks (its logger "auto-attack"), each message once."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if msg not in self.messages and len(self.messages) < MAX_FLAGS:
+            self.messages.append(msg)
+
+
+@contextmanager
+def _captured(logger: logging.Logger):
+    handler, propagate = _Flags(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # recorded (and shown once below), not printed at every batch
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _perturbation(x_adv: torch.Tensor, x: torch.Tensor, norm: str) -> torch.Tensor:
+    d = (x_adv - x).flatten(1)
+    return {"Linf": lambda: d.abs().amax(1), "L2": lambda: d.norm(dim=1), "L1": lambda: d.abs().sum(1)}[norm]()
+
+
+def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, progress):
+    """The run behind :func:`autoattack_accuracy`: ``(record, robust)`` with a per-image boolean mask."""
+    from pyautoattack import AutoAttack
+    from pyautoattack import checks as aa_checks
+
+    aa_norm, attacks_list = _check(eps, norm, version, attacks_list, seed, chunk, n, x, y)
+    x, y = (x[:n], y[:n]) if n is not None else (x, y)
+    device = model_device(model, x)
+    t0 = time.perf_counter()
+    robust = torch.zeros(len(x), dtype=torch.bool)
+    clean = torch.zeros(len(x), dtype=torch.bool)
+    max_pert = 0.0
+    logger = logging.getLogger("auto-attack")
+    with attacks.eval_mode(model), _rng_preserved(device), _captured(logger) as flags:
+        aa = AutoAttack(model, norm=aa_norm, eps=float(eps), version=version, device=device, seed=seed,
+                        attacks=attacks_list)
+        aa.verbose = False
+        names = list(aa.attacks_to_run)
+        broken = {a: 0 for a in names}
+        spent = {a: 0.0 for a in names}
+        bar = tqdm(total=len(x), desc=f"AutoAttack {version} {aa_norm} eps={eps:g}", unit="img",
+                   disable=not progress, leave=False)
+        try:
+            for i in range(0, len(x), chunk):
+                xc, yc = x[i:i + chunk].to(device), y[i:i + chunk].to(device)
+                ok = (metrics.predict(model, xc) == yc)
+                clean[i:i + len(xc)] = ok.cpu()
+                x_adv = xc.clone()
+                for name in names:
+                    idx = ok.nonzero().flatten()
+                    if eps == 0 or len(idx) == 0:
+                        break  # eps = 0: the ball is {x}; nothing left to attack
+                    aa.attacks_to_run = [name]
+                    ta = time.perf_counter()
+                    adv, _ = aa.run_standard_evaluation(xc[idx], yc[idx], batch_size=len(idx))
+                    spent[name] += time.perf_counter() - ta
+                    adv = adv.to(device)
+                    still = metrics.predict(model, adv) == yc[idx]
+                    x_adv[idx[~still]] = adv[~still]
+                    broken[name] += int((~still).sum())
+                    ok[idx[~still]] = False
+                robust[i:i + len(xc)] = ok.cpu()
+                if len(xc):
+                    max_pert = max(max_pert, float(_perturbation(x_adv, xc, aa_norm).max()))
+                bar.update(len(xc))
+                bar.set_postfix(robust=f"{robust[:i + len(xc)].float().mean():.3f}")
+        finally:
+            aa.attacks_to_run = names
+            bar.close()
+        after, left = {}, int(clean.sum())
+        for name in names:
+            left -= broken[name]
+            after[name] = left / len(x)
+        if eps > 0:  # the package's own end-of-run check (Square lowering accuracy below the white-box attacks)
+            aa_checks.check_square_sr({"clean": int(clean.sum()) / len(x), **after}, logger=aa.logger)
+    if max_pert > eps * (1 + 1e-5) + 1e-6:
+        raise RuntimeError(f"AutoAttack returned a perturbation of {max_pert:.6g} > eps={eps} ({aa_norm})")
+    seconds = time.perf_counter() - t0
+    record = {
+        "attack": "AutoAttack", "package": PACKAGE, "package_version": package_version(),
+        "version": version, "attacks": names, "norm": aa_norm, "eps": float(eps), "n": len(x), "seed": seed,
+        "chunk": chunk, "subset": "the first n of the given images",
+        "clean_acc": int(clean.sum()) / len(x), "robust_acc": int(robust.sum()) / len(x),
+        "robust_acc_after": after, "seconds_per_attack": {a: round(s, 3) for a, s in spent.items()}, "max_perturbation": max_pert, "flags": list(flags.messages),
+        "device": str(device), "threads": torch.get_num_threads(),
+        "seconds": round(seconds, 3), "images_per_s": round(len(x) / seconds, 3) if seconds > 0 else None,
+    }
+    if progress:
+        for msg in flags.messages:
+            tqdm.write(f"AutoAttack flag: {msg}")
+    return record, robust
+
+
+def autoattack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, norm: str = "Linf",
+                        version: str = "standard", attacks: list[str] | None = None, n: int | None = None,
+                        seed: int = 0, chunk: int = 100, progress: bool = True) -> dict:
+    """AutoAttack robust accuracy of ``model`` on the first ``n`` of ``(x, y)`` (all if ``None``).
+
+    ``version``: "standard" (APGD-CE, APGD-T, FAB-T, Square; RobustBench's), "plus", "rand" (for
+    randomised models) or "custom" with ``attacks`` (names as in the package: apgd-ce, apgd-dlr, fab,
+    square, apgd-t, fab-t). ``chunk`` images are attacked per call (one AutoAttack batch; on a GPU use
+    hundreds). Returns a JSON-able record (fractions in [0, 1]); ``robust_acc_after[a]`` is the robust
+    accuracy after the attacks up to and including ``a``; ``flags`` holds the warnings of AutoAttack's
+    checks (zero gradients, randomness, Square beating the white-box attacks, ...).
+    """
+    record, _ = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=attacks, n=n, seed=seed,
+                          chunk=chunk, progress=progress)
+    return record
+
+
+def pgd_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, steps: int, step_size: float,
+                norm: str = "linf", restarts: int = 1, seed: int | None = None, batch_size: int = 200,
+                progress: bool = False) -> torch.Tensor:
+    """Per image: still correctly classified after PGD (``reprolib.attacks.pgd``, final iterate, as
+    ``metrics.robust_accuracy`` counts it) from each of ``restarts`` random starts (robust = all of them).
+
+    Images are moved to the model's device; the mask is returned on the CPU. With ``seed``, the random
+    starts are drawn from ``torch.manual_seed(seed)`` and the caller's random state is restored.
+    """
+    attacks.check_threat(eps, steps, step_size)
+    if not isinstance(restarts, int) or restarts < 1:
+        raise ConfigError(f"restarts={restarts!r} must be an integer >= 1")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ConfigError(f"batch_size={batch_size!r} must be an integer >= 1")
+    device = model_device(model, x)
+    out = torch.ones(len(x), dtype=torch.bool)
+    with _rng_preserved(device):
+        if seed is not None:
+            torch.manual_seed(seed)
+        for _ in range(restarts):
+            for i in metrics._batches(len(x), batch_size, progress, f"PGD-{steps}"):
+                xb, yb = x[i:i + batch_size].to(device), y[i:i + batch_size].to(device)
+                x_adv = attacks.pgd(model, xb, yb, eps=eps, steps=steps, step_size=step_size, norm=norm)
+                out[i:i + len(xb)] &= (metrics.predict(model, x_adv) == yb).cpu()
+    return out
+
+
+def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, pgd_steps: int,
+                         pgd_step_size: float, norm: str = "Linf", version: str = "standard", n: int | None = None,
+                         seed: int = 0, chunk: int = 100, batch_size: int = 200, progress: bool = True) -> dict:
+    """PGD and AutoAttack accuracy on the same images (the first ``n`` of ``(x, y)``), and their gap.
+
+    Returns ``{"clean_acc", "pgd_acc", "autoattack_acc", "gap" (pgd - autoattack), "worst_case_acc"
+    (robust to both), "pgd": {steps, step_size, seconds, images_per_s}, "autoattack": <record of
+    autoattack_accuracy>, n, eps, norm, seed}``. PGD's random start is drawn from ``seed``.
+    """
+    aa_norm = check_norm(norm)
+    if aa_norm not in ("Linf", "L2"):
+        raise ConfigError(f"norm={norm!r}: reprolib's PGD supports Linf and L2 only")
+    attacks.check_threat(eps, pgd_steps, pgd_step_size)
+    _check(eps, norm, version, None, seed, chunk, n, x, y)
+    x, y = (x[:n], y[:n]) if n is not None else (x, y)
+    t0 = time.perf_counter()
+    pgd_ok = pgd_correct(model, x, y, eps=eps, steps=pgd_steps, step_size=pgd_step_size, norm=aa_norm.lower(),
+                         seed=seed, batch_size=batch_size, progress=progress)
+    pgd_seconds = time.perf_counter() - t0
+    record, aa_ok = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=None, n=None, seed=seed,
+                              chunk=chunk, progress=progress)
+    pgd_acc, aa_acc = int(pgd_ok.sum()) / len(x), int(aa_ok.sum()) / len(x)
+    return {
+        "n": len(x), "eps": float(eps), "norm": aa_norm, "seed": seed,
+        "clean_acc": record["clean_acc"], "pgd_acc": pgd_acc, "autoattack_acc": aa_acc,
+        "gap": (int(pgd_ok.sum()) - int(aa_ok.sum())) / len(x),
+        "worst_case_acc": int((pgd_ok & aa_ok).sum()) / len(x),
+        "pgd": {"steps": pgd_steps, "step_size": pgd_step_size, "random_start": True,
+                "seconds": round(pgd_seconds, 3),
+                "images_per_s": round(len(x) / pgd_seconds, 3) if pgd_seconds > 0 else None},
+        "autoattack": record,
+    }
+
