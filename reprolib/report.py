@@ -91,5 +91,7 @@ def rerun_note(section: str, cfg: dict) -> Markdown:
         f"`recompute` (True/False), {params}.")
 
 
-def config_table(cfg: dict) -> pd.DataFrame:
-    return pd.DataFrame({"value": [str(v) for v in cfg.values()]}, index=pd.Index(list(cfg), name="parameter"))
+def config_table(cfg: dict):
+    """The resolved settings, every value in full (a Styler: pandas' HTML would cut values at 50 characters)."""
+    return pd.DataFrame({"value": [str(v) for v in cfg.values()]},
+                        index=pd.Index(list(cfg), name="parameter")).style

@@ -51,8 +51,26 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
             status, detail = rec["status"], rec.get("notes", "")
         rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status], "details": detail,
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
-                     "page": page or ""})
+                     "pgd_minus_aa": _gap(rec if not a.holder else None), "page": page or ""})
     return pd.DataFrame(rows)
+
+
+def _gap(record: dict | None) -> str:
+    """The largest PGD − AutoAttack gap over the record's audited models, in points; ⚠ above the warning."""
+    audit = (record or {}).get("audit") or {}
+    if audit.get("max_gap") is None:
+        return ""
+    gap = 100 * audit["max_gap"]
+    return ("⚠ " if audit["max_gap"] > audit["gap_warning"] + 1e-12 else "") + f"{gap:+.1f} ({len(audit['rows'])} models)"
+
+
+def audit_warnings(profile: str = "cpu", root=None) -> list[str]:
+    """Every robustness-audit warning (PGD − AutoAttack gap above 2 points, failed masking checks) of any record."""
+    out = []
+    for a in sections.catalogue():
+        if not a.holder:
+            out += ((results.load(a.id, profile, root) or {}).get("audit") or {}).get("warnings", [])
+    return out
 
 
 def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
@@ -70,7 +88,8 @@ def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
 
 def markdown_table(card: pd.DataFrame) -> str:
     """The scorecard as a Markdown table whose page column links to the book's pages."""
-    lines = ["| artifact | what | status | details | claims | page |", "|---|---|---|---|---|---|"]
+    lines = ["| artifact | what | status | details | claims | PGD − AutoAttack, largest (points) | page |",
+             "|---|---|---|---|---|---|---|"]
     for r in card.itertuples():
         # MyST document links, relative to the scorecard page (book/executed/scorecard.ipynb).
         if not r.page:
@@ -79,5 +98,6 @@ def markdown_table(card: pd.DataFrame) -> str:
             link = f"[open]({r.page.removeprefix('executed/')}.ipynb)"
         else:
             link = f"[open](../{r.page}.md)"
-        lines.append(f"| `{r.artifact}` | {r.what} | {r.status} | {r.details} | {r.claims} | {link} |")
+        lines.append(f"| `{r.artifact}` | {r.what} | {r.status} | {r.details} | {r.claims} | {r.pgd_minus_aa} "
+                     f"| {link} |")
     return "\n".join(lines)

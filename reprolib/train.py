@@ -111,6 +111,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
             torch.set_rng_state(state["rng"])
+            if state.get("cuda_rng") is not None and torch.cuda.is_available():  # dropout, attack starts on GPU
+                torch.cuda.set_rng_state_all(state["cuda_rng"])
             history.epochs, start_epoch = state["history"], state["epoch"]
             history.resumed_from = start_epoch
     autocast = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if cfg.precision == "bf16"
@@ -143,6 +145,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
         if ckpt and rank == 0:
             _save_atomic({"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                           "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
+                          "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
                           "history": history.epochs, "config": asdict(cfg), "loss": repr(loss_fn)}, ckpt)
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
             break

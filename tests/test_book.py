@@ -1,9 +1,13 @@
-"""The notebooks at the smoke profile (papermill, then nbval), the book build (-W), and a browser check."""
+"""The notebooks at the smoke profile (papermill, then nbval), the book build (-W), and browser checks: every page
+renders in headless Chromium, and nothing on it overflows the article column unseen."""
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -116,25 +120,101 @@ def test_built_page_has_content_and_no_raw_roles_or_broken_links(built_book, pag
             assert target.exists(), f"broken link {href} on {page}"
 
 
-@pytest.mark.browser
-def test_pages_render_in_headless_chromium(built_book, session_tmp):
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+OVERFLOW_CHECK = Path(__file__).with_name("overflow_check.js")
+OVERFLOW_WINDOW = (1280, 900)  # desktop layout: both sidebars shown, the article column ~750 px wide
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
         pytest.skip("Chromium is not installed: `apt-get install chromium` (make test installs it as root)")
+    return path
+
+
+def _inject(page_html: str, snippet: str) -> str:
+    head, body, tail = page_html.rpartition("</body>")
+    assert body, "no </body> in the page"
+    return head + snippet + body + tail
+
+
+def probe_page(chromium: str, page: Path, *, insert: str = "", style: str = "",
+               window: tuple[int, int] = OVERFLOW_WINDOW) -> tuple[str, dict]:
+    """Load a copy of ``page`` (beside it, so that its relative links resolve) with the overflow check of
+    ``overflow_check.js`` injected, in headless Chromium; return the DOM after MathJax and the check's report
+    (``{"column": x, "bad": [...]}``). ``insert``: HTML put first in the article; ``style``: CSS added to the page
+    (both for testing the check itself)."""
+    text = page.read_text()
+    if insert:
+        text, n = re.subn(r'(<article class="bd-article"[^>]*>)', lambda m: m.group(1) + insert, text, count=1)
+        assert n == 1, f"no article element in {page}"
+    snippet = (f"<style>{style}</style>" if style else "") + f"<script>{OVERFLOW_CHECK.read_text()}</script>"
+    probe = page.with_name(f"_overflow-probe-{page.name}")
+    probe.write_text(_inject(text, snippet))
+    try:
+        with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+            proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                   f"--window-size={window[0]},{window[1]}", "--virtual-time-budget=10000",
+                                   "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120)
+    finally:
+        probe.unlink(missing_ok=True)
+    found = re.findall(r'<pre id="overflow-report"[^>]*>(.*?)</pre>', proc.stdout, re.S)
+    assert found, f"the overflow check did not report on {page}: {proc.stderr[-1500:]}"
+    return proc.stdout, json.loads(unescape(found[-1]))
+
+
+@pytest.fixture(scope="session")
+def probed_pages(built_book, chromium) -> dict[str, tuple[str, dict]]:
+    """Every page of the book (PAGES and any other page under book/) loaded once in Chromium with the overflow
+    check: page -> (DOM, report)."""
+    pages = set(PAGES) | {p.relative_to(built_book).as_posix() for p in (built_book / "book").rglob("*.html")}
+    return {page: probe_page(chromium, built_book / page) for page in sorted(pages)}
+
+
+@pytest.mark.browser
+def test_pages_render_in_headless_chromium(built_book, session_tmp, chromium, probed_pages):
     shots = session_tmp / "screenshots"
     shots.mkdir(exist_ok=True)
     for page in PAGES:
         png = shots / (page.replace("/", "_") + ".png")
-        proc = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                               "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                               "--disable-sync", f"--user-data-dir={session_tmp / 'chromium'}", "--hide-scrollbars",
-                               f"--screenshot={png}", "--window-size=1280,1600",
+        proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={session_tmp / 'chromium'}",
+                               "--hide-scrollbars", f"--screenshot={png}", "--window-size=1280,1600",
                                (built_book / page).as_uri()], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0 and png.exists() and png.stat().st_size > 20_000, (page, proc.stderr[-500:])
-        dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                              f"--user-data-dir={session_tmp / 'chromium'}", "--virtual-time-budget=10000",
-                              "--dump-dom", (built_book / page).as_uri()], capture_output=True, text=True,
-                             timeout=120).stdout
+        dom, _ = probed_pages[page]
         assert "<main" in dom or "bd-article" in dom, page
         if page in WITH_MATH:  # typeset by the MathJax served with the book (no network needed)
             assert "<mjx-container" in dom, f"formulas not typeset on {page}"
+
+
+@pytest.mark.browser
+def test_nothing_overflows_the_article_column_unseen(probed_pages):
+    """Wide tables and formulas must fit the column or scroll inside it (book/_static/reprolib.css): no box of the
+    article may end past the column's right edge, or be clipped, unless a scrolling box holds it."""
+    offenders = {page: report["bad"] for page, (_, report) in probed_pages.items() if report["bad"]}
+    assert not offenders, "content past the article column, not scrollable:\n" + "\n".join(
+        f"{page}: {bad}" for page, items in offenders.items() for bad in items[:5])
+
+
+WIDE_TABLE_PAGE = "book/executed/closer_look/table2.html"  # its paper-vs-ours table is far wider than the column
+
+
+@pytest.mark.browser
+def test_overflow_check_catches_wide_and_clipped_content(built_book, chromium):
+    """The check itself, on a copy of a real page with deliberately wide content put into its article."""
+    insert = ('<div id="too-wide" style="width:3000px">wide</div>'
+              '<div id="clipping" style="overflow:hidden;width:200px">'
+              '<span id="clipped" style="white-space:nowrap">' + "a long value that does not fit " * 3 + "</span></div>"
+              '<div id="scroller" style="overflow-x:auto"><div id="scrolled" style="width:3000px">ok</div></div>')
+    _, report = probe_page(chromium, built_book / WIDE_TABLE_PAGE, insert=insert)
+    bad = "\n".join(report["bad"])
+    assert "div#too-wide" in bad and "past the column" in bad, bad
+    assert "span#clipped" in bad and "cut off" in bad and "div#clipping" in bad, bad
+    assert "scrolled" not in bad and "div#scroller:" not in bad, bad
+    assert len(report["bad"]) == 2, bad  # the page's own content passes (the wide table scrolls)
+    # Without the rules that make cell outputs scroll, Table 2 runs past the column: the check must say so.
+    _, report = probe_page(chromium, built_book / WIDE_TABLE_PAGE,
+                           style=".bd-article .cell_output .output { overflow-x: visible !important; }")
+    assert any(b.startswith("table") and "past the column" in b for b in report["bad"]), report
