@@ -6,7 +6,8 @@
 * ``python -m reprolib compute closer_look/table2 --profile cpu``: the same computation as the notebook,
   with progress bars (for long background runs; the notebook then reuses the stored result).
 * ``python -m reprolib sweep closer_look/table2 --profile cpu --workers 2``: a section's grid in parallel
-  processes (see ``reprolib.sweep`` for running one job per configuration on a cluster).
+  processes; ``--executor slurm --partition gpu --gpus-per-job 1`` submits one Slurm job per configuration
+  (``reprolib.sweep``). Prints each job's log and a final table of done / failed / skipped configurations.
 * ``python -m reprolib sections``: list the sections and their parameters.
 """
 from __future__ import annotations
@@ -73,12 +74,26 @@ def main(argv: list[str] | None = None) -> int:
     p_comp.add_argument("--profile", default="cpu")
     p_comp.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p_comp.add_argument("--recompute", action="store_true")
-    p_sweep = sub.add_parser("sweep", help="a section's grid in parallel worker processes")
+    p_sweep = sub.add_parser("sweep", help="a section's grid in worker processes or as Slurm jobs")
     p_sweep.add_argument("section", nargs="?", default="closer_look/table2")
     p_sweep.add_argument("--profile", default="cpu")
     p_sweep.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
-    p_sweep.add_argument("--workers", type=int, default=2)
+    p_sweep.add_argument("--executor", choices=["local", "slurm", "submitit-local"], default="local",
+                         help="local: a process pool here; slurm: one job per configuration (submitit); "
+                              "submitit-local: the same jobs as local processes")
+    p_sweep.add_argument("--workers", type=int, default=2, help="processes at a time (local executors)")
     p_sweep.add_argument("--threads-per-worker", type=int, default=1)
+    p_sweep.add_argument("--partition", help="Slurm partition")
+    p_sweep.add_argument("--gpus-per-job", type=int, default=0,
+                         help="GPUs per job; more than one trains with one process per GPU (DDP)")
+    p_sweep.add_argument("--time-min", type=int, default=24 * 60, help="time limit of a job in minutes")
+    p_sweep.add_argument("--mem-gb", type=float, help="memory per job (Slurm --mem)")
+    p_sweep.add_argument("--cpus-per-job", type=int, help="CPUs per job, split between its processes")
+    p_sweep.add_argument("--slurm-arg", action="append", default=[], metavar="KEY=VALUE",
+                         help="any other #SBATCH option, e.g. account=abc or qos=high")
+    p_sweep.add_argument("--log-dir", help="job folder: logs, pickles (default artifacts/jobs/<section>@<profile>)")
+    p_sweep.add_argument("--no-wait", action="store_true",
+                         help="return once submitted; rerun the same command later for the table")
     sub.add_parser("sections", help="list sections and parameters")
     args = parser.parse_args(argv)
     try:
@@ -97,9 +112,24 @@ def main(argv: list[str] | None = None) -> int:
             from . import profiles, sweep
 
             cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
-            done = sweep.run_sweep(args.section, cfg, args.profile, workers=args.workers,
-                                   threads_per_worker=args.threads_per_worker)
-            print(f"{len(done)} configurations stored under results/")
+            slurm_args = {}
+            for pair in args.slurm_arg:
+                key, sep, value = pair.partition("=")
+                if not sep or not key:
+                    raise ReproError(f"--slurm-arg '{pair}' must look like key=value")
+                slurm_args[key] = value
+            options = sweep.JobOptions(partition=args.partition, gpus_per_job=args.gpus_per_job,
+                                       time_min=args.time_min, mem_gb=args.mem_gb, cpus_per_job=args.cpus_per_job,
+                                       slurm_args=slurm_args)
+            outcomes = sweep.run_sweep(args.section, cfg, args.profile, executor=args.executor, workers=args.workers,
+                                       threads_per_worker=args.threads_per_worker, options=options,
+                                       log_dir=args.log_dir, wait=not args.no_wait, report=print)
+            print(sweep.table(outcomes))
+            if outcomes and all(o.status in ("done", "skipped") for o in outcomes):
+                print(f"every configuration is stored: a notebook or `compute` run of {args.section} with the same "
+                      "parameters merges them")
+            if any(o.status == "failed" for o in outcomes):
+                return 1
         elif args.cmd == "compute":
             from . import profiles, sections
 

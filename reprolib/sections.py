@@ -25,9 +25,12 @@ class Sweep:
 
     ``points(cfg)`` lists the overrides that make ``cfg`` one configuration; ``run(one_cfg, profile,
     progress=False)`` computes and stores that configuration (``results.cached_run``), without the section's
-    merged record, which the notebook (or ``compute``) then assembles from the stored configurations."""
+    merged record, which the notebook (or ``compute``) then assembles from the stored configurations.
+    ``stored(one_cfg, profile)`` tells whether that configuration is stored already (hashed exactly as ``run``
+    hashes it), so that a sweep submits no job for it; without it every point is run (and reuses what it finds)."""
     points: Callable[[dict], list[dict]]
     run: Callable[..., Any]
+    stored: Callable[[dict, str], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,10 +69,17 @@ def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 
 def _save_atomic(obj, path: Path) -> None:
+    """Write to a temporary file of this process's own in the same folder, then rename: two processes that save
+    the same checkpoint (two sweep jobs that both need a model) never interleave their bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def default_device() -> torch.device:

@@ -129,9 +129,12 @@ def test_sweep_runs_configurations_in_workers_and_skips_stored_ones(session_tmp)
 
     cfg = profiles.resolve("closer_look/table2", "smoke", methods=["Natural", "GR"], n_train=64, n_eval_train=16,
                            n_eval_test=16, eval_steps=1, lip_steps=1)
-    done = sweep.run_sweep("closer_look/table2", cfg, "smoke", workers=2)
+    outcomes = sweep.run_sweep("closer_look/table2", cfg, "smoke", workers=2)
+    assert {o.status for o in outcomes} <= {"done", "skipped"}
+    done = [o.config for o in outcomes]
     assert sorted((c["archs"], c["methods"], c["seeds"]) for c in done) == [(["CNN1"], ["GR"], [0]),
                                                                             (["CNN1"], ["Natural"], [0])]
+    assert all(o.status == "skipped" for o in sweep.run_sweep("closer_look/table2", cfg, "smoke", workers=2))
     stored = list(results.sweep_dir("closer_look.table2", "smoke").glob("*.json"))
     assert len(stored) >= 2
     from reprolib.papers import closer_look

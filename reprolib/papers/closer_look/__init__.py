@@ -29,6 +29,7 @@ from .table2 import (
     run_table3,
     run_table4,
     sweep_points,
+    sweep_stored,
     table2_summary,
 )
 
@@ -56,7 +57,8 @@ _CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METH
 def _sweep(artifact: str) -> Sweep:
     return Sweep(points=sweep_points,
                  run=lambda cfg, profile, progress=False: compute_table2(cfg, profile, progress=progress,
-                                                                         artifact=artifact))
+                                                                         artifact=artifact),
+                 stored=lambda cfg, profile: sweep_stored(cfg, profile, artifact))
 
 
 SECTIONS = (
@@ -85,8 +87,11 @@ SECTIONS = (
     # Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
     Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=_sweep("closer_look.table4"), profiles={
         "base": copy.deepcopy(_TABLE2_BASE),
+        # No AutoAttack audit at cpu: on 2 cores it costs 10-25 min per model at 500 images (the budget goes to
+        # Table 2's six audited models); the smoke and paper profiles audit.
         "cpu": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"],
-                "methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [], "n_train": 5000, "epochs": 4},
+                "methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [], "n_train": 5000, "epochs": 4,
+                "audit_methods": []},
         "smoke": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"], "methods": ["Natural", "AT"],
                   "spread_seeds": [], "n_train": 300, "epochs": 1, "n_eval_train": 50, "n_eval_test": 50,
                   "audit_methods": ["AT"], "n_audit": 20},

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import json
 import time
 
 import matplotlib.pyplot as plt
@@ -140,6 +141,25 @@ def sweep_points(cfg: dict) -> list[dict]:
     if not cfg.get("rerun", True):
         return []
     return [{"archs": [a], "methods": [m], "seeds": [s], "spread_seeds": []} for a, m, s in table2_grid(cfg)]
+
+
+def sweep_stored(cfg: dict, profile: str, artifact: str = "closer_look.table2") -> bool:
+    """Whether :func:`compute_table2` would find every run of ``cfg`` stored (its record under
+    ``results.sweep_dir``, for the configuration hash of :func:`run_config`) and, for an audited run, its audit
+    (for :mod:`reprolib.sweep`, which submits no job for a stored configuration)."""
+    to_audit = set(audited(cfg))
+    for arch, method, seed in table2_grid(cfg):
+        h = results.config_hash(run_config(cfg, arch, method, seed))
+        path = results.sweep_dir(artifact, profile) / f"{h[:16]}.json"  # results.cached_run's file
+        if not path.exists():
+            return False
+        record = json.loads(path.read_text())
+        if record.get("config_hash") != h:
+            return False
+        audit_hash = (record.get("audit") or {}).get("config_hash")
+        if (arch, method, seed) in to_audit and audit_hash != results.config_hash(audit_config(cfg)):
+            return False
+    return True
 
 
 def compute_table2(cfg: dict, profile: str, recompute: bool = False, progress: bool = True,
