@@ -147,17 +147,9 @@ def test_checkpoint_resume_on_cuda_with_dropout_and_trades_reaches_the_same_weig
 
 # ----------------------------------------------------------------------------- DDP over nccl (2 GPUs)
 
-DDP_CFG = TrainConfig(epochs=2, batch_size=32, lr=0.1, seed=0)
+# the same small problem as the gloo test, so that both backends are checked on one reference
+from test_ddp import CFG as DDP_CFG, _data as _ddp_data, _model as _ddp_model  # noqa: E402
 
-
-def _ddp_data():
-    g = torch.Generator().manual_seed(0)
-    return torch.rand(128, 1, 4, 4, generator=g), torch.randint(0, 3, (128,), generator=g)
-
-
-def _ddp_model():
-    torch.manual_seed(0)
-    return models.build("MLP", in_features=16, num_classes=3, width=16, depth=2)
 
 
 def _nccl_worker(rank, world, init_file, out):
