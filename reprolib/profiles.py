@@ -51,7 +51,7 @@ def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None
     elif key in ("arch", "archs"):
         for name in [value] if key == "arch" else value:
             models.check_name(name)
-    elif key in choices:
+    elif key in choices and value is not None:  # None: the section's own default ("all")
         unknown = [v for v in (value if isinstance(value, list) else [value]) if v not in choices[key]]
         if unknown:
             raise ConfigError(f"{key}: unknown {unknown}; known: {', '.join(map(str, choices[key]))}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 
+from ...models import MODELS
 from ...scorecard import MISSING_APPENDIX, OFFLINE, Artifact
 from ...sections import Section, Sweep
 from .existence import (
@@ -48,10 +49,10 @@ _TABLE2_BASE = {
     "eval_steps": 10, "eval_step_size": 0.02, "n_eval_train": 1000, "n_eval_test": 1000,
     "lip_steps": 10, "lip_step_size": 0.02, "precision": "fp32",
     # AutoAttack beside PGD and the gradient-masking checks, for these runs, on the first n_audit test images
-    "audit_methods": ["Natural", "AT", "TRADES(β=6)"], "audit_seeds": [0], "n_audit": 500,
+    "audit_methods": ["Natural", "AT", "TRADES(β=6)"], "audit_seeds": [0], "audit_archs": None, "n_audit": 500,
     "audit_version": "standard",
 }
-_CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METHODS}
+_CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METHODS, "audit_archs": MODELS}
 
 
 def _sweep(artifact: str) -> Sweep:

@@ -91,7 +91,7 @@ def _train_eval(cfg: dict, arch: str, method: str, seed: int, progress: bool) ->
 
 
 # The robustness audit (AutoAttack beside PGD, masking checks) of the runs named by these settings.
-AUDIT_KEYS = ("audit_methods", "audit_seeds", "n_audit", "audit_version")
+AUDIT_KEYS = ("audit_methods", "audit_seeds", "audit_archs", "n_audit", "audit_version")
 
 
 def audit_config(cfg: dict) -> dict:
@@ -103,7 +103,10 @@ def audit_config(cfg: dict) -> dict:
 
 
 def audited(cfg: dict) -> list[tuple[str, str, int]]:
-    return [(a, m, s) for a, m, s in table2_grid(cfg) if m in cfg["audit_methods"] and s in cfg["audit_seeds"]]
+    """The runs of the grid that get a robustness audit (``audit_archs`` None: every architecture)."""
+    archs = cfg.get("audit_archs")
+    return [(a, m, s) for a, m, s in table2_grid(cfg) if m in cfg["audit_methods"] and s in cfg["audit_seeds"]
+            and (archs is None or a in archs)]
 
 
 def _audit(cfg: dict, arch: str, method: str, seed: int, row: dict, artifact: str, progress: bool) -> dict:
