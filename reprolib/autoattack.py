@@ -30,6 +30,15 @@ Determinism: every attack reseeds the global generator with ``seed`` at each cal
 behaviour); the result is a function of the model, the images, ``seed`` and ``chunk`` (each chunk is one
 AutoAttack batch). The caller's random state is saved and restored around the run. The model runs in eval
 mode and its mode is restored afterwards; it runs on the device of its parameters (images are moved there).
+
+Threads and cost: AutoAttack is compute-bound (per robust image about 100 APGD-CE iterations, 9 x 100
+APGD-T, 9 x 100 FAB-T and up to 5,000 Square queries: roughly 100 times PGD-40), on batches no larger
+than the images still robust. On the CPU it runs with ``threads=1`` intra-op thread by default (restored
+afterwards): measured on this project's 2 cores while other jobs ran (load 3.5-5), APGD-T on 20 images
+took 8 s with one thread and 67-88 s with two, APGD-CE on 100 images 27 s and 110-135 s, with the same
+results (two threads spend their time waiting on each other). On a quiet machine two threads may be
+faster (not measured: ``benchmarks/autoattack.py --aa-threads 2``). Threads cannot spread the attacks
+over cores without losing determinism (the package reseeds the one global generator).
 """
 from __future__ import annotations
 
@@ -130,14 +139,37 @@ def _perturbation(x_adv: torch.Tensor, x: torch.Tensor, norm: str) -> torch.Tens
     return {"Linf": lambda: d.abs().amax(1), "L2": lambda: d.norm(dim=1), "L1": lambda: d.abs().sum(1)}[norm]()
 
 
-def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, progress):
+@contextmanager
+def _threads(device: torch.device, threads: int | None):
+    if threads is None or device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, progress, threads):
     """The run behind :func:`autoattack_accuracy`: ``(record, robust)`` with a per-image boolean mask."""
+    aa_norm, attacks_list = _check(eps, norm, version, attacks_list, seed, chunk, n, x, y)
+    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
+        raise ConfigError(f"threads={threads!r} must be None or an integer >= 1")
+    x, y = (x[:n], y[:n]) if n is not None else (x, y)
+    if isinstance(model, nn.parallel.DistributedDataParallel):
+        model = model.module  # as attacks.maximize: no gradient synchronisation in an evaluation
+    device = model_device(model, x)
+    with _threads(device, threads):
+        return _run(model, x, y, eps=eps, aa_norm=aa_norm, version=version, attacks_list=attacks_list, seed=seed,
+                    chunk=chunk, progress=progress, device=device)
+
+
+def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progress, device):
     from pyautoattack import AutoAttack
     from pyautoattack import checks as aa_checks
 
-    aa_norm, attacks_list = _check(eps, norm, version, attacks_list, seed, chunk, n, x, y)
-    x, y = (x[:n], y[:n]) if n is not None else (x, y)
-    device = model_device(model, x)
     t0 = time.perf_counter()
     robust = torch.zeros(len(x), dtype=torch.bool)
     clean = torch.zeros(len(x), dtype=torch.bool)
@@ -163,6 +195,7 @@ def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, 
                     if eps == 0 or len(idx) == 0:
                         break  # eps = 0: the ball is {x}; nothing left to attack
                     aa.attacks_to_run = [name]
+                    bar.set_postfix_str(f"{name} on {len(idx)} of images {i}-{i + len(xc) - 1}")
                     ta = time.perf_counter()
                     adv, _ = aa.run_standard_evaluation(xc[idx], yc[idx], batch_size=len(idx))
                     spent[name] += time.perf_counter() - ta
@@ -175,7 +208,7 @@ def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, 
                 if len(xc):
                     max_pert = max(max_pert, float(_perturbation(x_adv, xc, aa_norm).max()))
                 bar.update(len(xc))
-                bar.set_postfix(robust=f"{robust[:i + len(xc)].float().mean():.3f}")
+                bar.set_postfix_str(f"robust so far {robust[:i + len(xc)].float().mean():.3f}")
         finally:
             aa.attacks_to_run = names
             bar.close()
@@ -193,7 +226,8 @@ def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, 
         "version": version, "attacks": names, "norm": aa_norm, "eps": float(eps), "n": len(x), "seed": seed,
         "chunk": chunk, "subset": "the first n of the given images",
         "clean_acc": int(clean.sum()) / len(x), "robust_acc": int(robust.sum()) / len(x),
-        "robust_acc_after": after, "seconds_per_attack": {a: round(s, 3) for a, s in spent.items()}, "max_perturbation": max_pert, "flags": list(flags.messages),
+        "robust_acc_after": after, "seconds_per_attack": {a: round(t, 3) for a, t in spent.items()},
+        "max_perturbation": max_pert, "flags": list(flags.messages),
         "device": str(device), "threads": torch.get_num_threads(),
         "seconds": round(seconds, 3), "images_per_s": round(len(x) / seconds, 3) if seconds > 0 else None,
     }
@@ -205,7 +239,7 @@ def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, 
 
 def autoattack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, norm: str = "Linf",
                         version: str = "standard", attacks: list[str] | None = None, n: int | None = None,
-                        seed: int = 0, chunk: int = 100, progress: bool = True) -> dict:
+                        seed: int = 0, chunk: int = 100, threads: int | None = 1, progress: bool = True) -> dict:
     """AutoAttack robust accuracy of ``model`` on the first ``n`` of ``(x, y)`` (all if ``None``).
 
     ``version``: "standard" (APGD-CE, APGD-T, FAB-T, Square; RobustBench's), "plus", "rand" (for
@@ -213,10 +247,12 @@ def autoattack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, e
     square, apgd-t, fab-t). ``chunk`` images are attacked per call (one AutoAttack batch; on a GPU use
     hundreds). Returns a JSON-able record (fractions in [0, 1]); ``robust_acc_after[a]`` is the robust
     accuracy after the attacks up to and including ``a``; ``flags`` holds the warnings of AutoAttack's
-    checks (zero gradients, randomness, Square beating the white-box attacks, ...).
+    checks (zero gradients, randomness, Square beating the white-box attacks, ...). ``threads``: intra-op
+    threads on the CPU during the run (restored afterwards; ``None`` keeps the current setting), see the
+    module docstring.
     """
     record, _ = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=attacks, n=n, seed=seed,
-                          chunk=chunk, progress=progress)
+                          chunk=chunk, progress=progress, threads=threads)
     return record
 
 
@@ -249,7 +285,8 @@ def pgd_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: floa
 
 def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, pgd_steps: int,
                          pgd_step_size: float, norm: str = "Linf", version: str = "standard", n: int | None = None,
-                         seed: int = 0, chunk: int = 100, batch_size: int = 200, progress: bool = True) -> dict:
+                         seed: int = 0, chunk: int = 100, threads: int | None = 1, batch_size: int = 200,
+                         progress: bool = True) -> dict:
     """PGD and AutoAttack accuracy on the same images (the first ``n`` of ``(x, y)``), and their gap.
 
     Returns ``{"clean_acc", "pgd_acc", "autoattack_acc", "gap" (pgd - autoattack), "worst_case_acc"
@@ -267,7 +304,7 @@ def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
                          seed=seed, batch_size=batch_size, progress=progress)
     pgd_seconds = time.perf_counter() - t0
     record, aa_ok = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=None, n=None, seed=seed,
-                              chunk=chunk, progress=progress)
+                              chunk=chunk, progress=progress, threads=threads)
     pgd_acc, aa_acc = int(pgd_ok.sum()) / len(x), int(aa_ok.sum()) / len(x)
     return {
         "n": len(x), "eps": float(eps), "norm": aa_norm, "seed": seed,

@@ -150,9 +150,9 @@ def check_masking(values: dict, *, id_prefix: str, noise_tol: float | None = Non
                           f"(tolerance {100 * tol:.1f} points, {tw}; warning above {100 * gap_warning:g}; n = {n})",
                           warn))
         flags = list(values.get("autoattack_flags") or [])
+        said = "; ".join(f.replace(" See flags_doc.md for details.", "") for f in flags)
         out.append(_claim(f"{id_prefix}.autoattack_flags", "AutoAttack's own checks raise no flag.", not flags,
-                          "; ".join(f.replace(" See flags_doc.md for details.", "") for f in flags) if flags else "no flag (randomness, zero gradients, output range, "
-                                                         "Square vs white-box)",
+                          said or "no flag (randomness, zero gradients, output range, Square vs white-box)",
                           f"AutoAttack flagged: {flags[0]}" if flags else ""))
     return out
 
@@ -199,7 +199,7 @@ def masking_checks(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: f
     x, y = (x[:n], y[:n]) if n is not None else (x, y)
     n = len(x)
     t0 = time.perf_counter()
-    run = dict(norm=pgd_norm, batch_size=batch_size, progress=progress)
+    run = {"norm": pgd_norm, "batch_size": batch_size, "progress": progress}
 
     def acc(mask):
         return int(mask.sum()) / n
