@@ -43,7 +43,7 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
     for a in sections.catalogue():
         art, what, page, reason = a.id, a.what, a.page, a.reason
         rec = results.load(a.holder or art, profile, root)
-        claims = [c for c in (rec or {}).get("claims", []) if c["id"].startswith(art)] if rec else []
+        claims = _claims_of(rec, art) or (_claims_of(rec, a.holder) if a.holder else [])
         if rec is None:
             status = "paper-profile-only" if reason.startswith("paper profile only") else "not-reproduced"
             detail = reason
@@ -53,6 +53,11 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
                      "pgd_minus_aa": _gap(rec if not a.holder else None), "page": page or ""})
     return pd.DataFrame(rows)
+
+
+def _claims_of(record: dict | None, artifact: str) -> list[dict]:
+    """The claims of ``record`` about ``artifact`` (their ids start with it)."""
+    return [c for c in (record or {}).get("claims", []) if c["id"].startswith(artifact)]
 
 
 def _gap(record: dict | None) -> str:

@@ -399,10 +399,14 @@ SECTIONS = (
 
 CATALOGUE = (
     Artifact("cake.thm3_1", "Tsipras et al. trade-off and its numbers", "executed/cake/tsipras", NOT_YET),
-    Artifact("cake.table1", "calibrated losses (= TRADES Table 2)", "trades/index", NOT_YET, "trades.table2"),
-    Artifact("cake.thm4_1", "upper bound on the robust error (= TRADES Thm 3.1)", "trades/index", NOT_YET,
-             "trades.thm3_1"),
-    Artifact("cake.thm4_2", "tightness of the bound (= TRADES Thm 3.2)", "trades/index", NOT_YET, "trades.thm3_2"),
+    Artifact("cake.table1", "calibrated losses (= TRADES Table 2)", "executed/trades/surrogates", NOT_YET,
+             "trades.table2"),
+    Artifact("cake.thm4_1", "upper bound on the robust error (= TRADES Thm 3.1)", "executed/trades/surrogates",
+             NOT_YET, "trades.thm3_1"),
+    Artifact("cake.thm4_2", "tightness of the bound (= TRADES Thm 3.2)", "executed/trades/surrogates", NOT_YET,
+             "trades.thm3_2"),
+    Artifact("cake.alg1", "the TRADES algorithm (= TRADES Algorithm 1)", "executed/trades/algorithm", NOT_YET,
+             "trades.eq3"),
     Artifact("cake.thm5_2", "r-separation ⇒ an accurate and robust classifier (= closer_look Thm 4.2)",
              "executed/closer_look/existence", NOT_YET, "closer_look.thm4_2"),
     Artifact("cake.table2", "separation of Fashion-MNIST, Chest X-Ray, GTSRB", "executed/closer_look/separation",

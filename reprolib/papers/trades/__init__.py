@@ -1,0 +1,130 @@
+"""TRADES (Zhang et al. 2019, *Theoretically Principled Trade-off between Robustness and Accuracy*): how this book
+reproduces it.
+
+* :mod:`.toy` and :mod:`.decomposition`: §2, Eq. (1) and the toy example (Eq. 2, Table 1, Fig. 2), exact interval
+  arithmetic, Monte Carlo, the β-limits of the TRADES objective, and Eq. (1) per example on trained networks.
+* :mod:`.surrogates`: §2.5 and §3, Table 2 (= cake Table 1), ψ computed from its definition, Thm 3.1 (= cake Thm
+  4.1) checked on exact finite examples, Thm 3.2 (= cake Thm 4.2) illustrated.
+* :mod:`.algorithm`: §4, Eq. (3)/(5) and Algorithm 1 as the shared ``reprolib.losses.TRADES`` implements them.
+* :mod:`.fig1`: Figure 1, in two dimensions.
+* :mod:`.training` (the small trainings, through the one loop) and :mod:`.values` (the paper's numbers).
+
+The TRADES loss and its attack are shared machinery (``reprolib.losses``, ``reprolib.attacks``), used by every
+chapter that trains with them. This file declares the chapter's sections and its scorecard rows; TRADES' Table 2
+and Thms 3.1/3.2 are also cake's Table 1 and Thms 4.1/4.2, whose rows point to these records.
+"""
+from __future__ import annotations
+
+from ...scorecard import GPU, NOT_YET, Artifact
+from ...sections import Section
+from .algorithm import history_frame, kl_figure, run_algorithm
+from .decomposition import (
+    beta_figure,
+    network_table,
+    run_decomposition,
+    toy_figure,
+    toy_table,
+)
+from .fig1 import fig1_figure, run_fig1
+from .surrogates import (
+    psi_figure,
+    run_surrogates,
+    table2_frame,
+    thm31_figure,
+    thm31_frame,
+    thm32_figure,
+)
+
+__all__ = [
+    "CATALOGUE",
+    "SECTIONS",
+    "beta_figure",
+    "fig1_figure",
+    "history_frame",
+    "kl_figure",
+    "network_table",
+    "psi_figure",
+    "run_algorithm",
+    "run_decomposition",
+    "run_fig1",
+    "run_surrogates",
+    "table2_frame",
+    "thm31_figure",
+    "thm31_frame",
+    "thm32_figure",
+    "toy_figure",
+    "toy_table",
+]
+
+# The small MNIST networks of the decomposition and algorithm pages: TRADES' Net (2 conv + 2 FC, REPRO_SPEC
+# Part I §1.5 A) on a 2,000-image subset for 4 epochs (Adam); eps 0.1 with 10 KL steps of 0.02 (the closer_look
+# / cake MNIST setting), evaluation PGD-20 of 0.01. Paper profile: the TRADES MNIST script's SmallCNN, eps 0.3,
+# 40 steps of 0.01, batch 128, SGD lr 0.01 (its learning-rate decay is not modelled), 100 epochs, full data.
+_MNIST = {"arch": "Net", "n_train": 2000, "n_eval": 1000, "eps": 0.1, "beta": 6.0, "attack_steps": 10,
+          "attack_step_size": 0.02, "epochs": 4, "batch_size": 64, "lr": 0.003, "optimizer": "adam",
+          "eval_steps": 20, "eval_step_size": 0.01}
+_MNIST_SMOKE = {"n_train": 300, "n_eval": 100, "epochs": 1, "attack_steps": 3, "eval_steps": 5}
+
+
+def _no_eval(d: dict) -> dict:
+    """The MNIST settings without the evaluation attack (the algorithm page runs only the inner maximisation)."""
+    return {k: v for k, v in d.items() if not k.startswith("eval_")}
+
+
+_MNIST_PAPER = {"arch": "SmallCNN", "n_train": None, "n_eval": None, "eps": 0.3, "attack_steps": 40,
+                "attack_step_size": 0.01, "epochs": 100, "batch_size": 128, "lr": 0.01, "optimizer": "sgd",
+                "eval_steps": 40, "eval_step_size": 0.01}
+
+SECTIONS = (
+    # §2: Eq. (1), the toy example (Eq. 2, Table 1, Fig. 2) and the beta-limits of §4.
+    Section("trades/decomposition", run=run_decomposition, profiles={
+        "base": {"eps_grid": [0.05, 0.1, 0.2, 0.25, 0.3], "n_mc": 200000, "seed": 0,
+                 # 1-D MLP minimising the TRADES loss on samples of Eq. (2) at eps = 0.2 (five intervals)
+                 "beta_eps": 0.2, "betas": [0.0, 0.1, 0.3, 1.0, 2.0, 3.0, 10.0, 100.0], "n_fit": 1000,
+                 "width": 64, "depth": 3, "fit_epochs": 150, "fit_batch": 500, "fit_lr": 0.01,
+                 "fit_attack_steps": 5, "sign_grid": 10000, **_MNIST},
+        "smoke": {"n_mc": 20000, "betas": [0.0, 1.0, 100.0], "fit_epochs": 20, "sign_grid": 2000, **_MNIST_SMOKE},
+        "paper": _MNIST_PAPER,
+    }),
+    # §2.5 and §3: Table 2, Thm 3.1, Thm 3.2.
+    Section("trades/surrogates", run=run_surrogates, profiles={
+        "base": {"thetas": [0.1, 0.25, 0.5, 0.9, 1.0], "n_grid": 1001, "tolerance": 1e-6,
+                 "m_points": 8, "ball_eps": 1.5, "score_scales": [0.001, 10.0], "lams": [0.5, 1.0, 2.0, 5.0],
+                 "n_instances": 200, "seed": 0, "tight_thetas": [0.1, 0.25, 0.5, 0.9],
+                 "tight_deltas": [0.3, 0.1, 0.03, 0.01, 0.003, 0.001, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6],
+                 "xi": 1e-3},
+        "smoke": {"n_grid": 201, "n_instances": 20},
+    }),
+    # §4: Eq. (3)/(5) and Algorithm 1 (the KL objective along the inner maximisation).
+    Section("trades/algorithm", run=run_algorithm, profiles={
+        "base": {**_no_eval(_MNIST), "n_eval": 500, "trajectory_steps": 20, "seed": 0},
+        "smoke": {**_no_eval(_MNIST_SMOKE), "n_eval": 50, "trajectory_steps": 4},
+        "paper": {**_no_eval(_MNIST_PAPER), "n_eval": 1000, "trajectory_steps": 60},
+    }),
+    # Figure 1 in two dimensions: natural vs TRADES on two moons, eps-boxes drawn.
+    Section("trades/fig1", run=run_fig1, profiles={
+        "base": {"n_points": 30, "noise": 0.12, "min_gap": 0.11, "eps": 0.05, "beta": 2.0, "attack_steps": 10,
+                 "width": 32, "depth": 2, "epochs": 1000, "lr": 0.01, "eval_steps": 50, "eval_restarts": 5,
+                 "ball_grid": 21, "seed": 0, "spread_seeds": [1, 2, 3]},
+        "smoke": {"epochs": 40, "eval_steps": 10, "eval_restarts": 1, "ball_grid": 5, "spread_seeds": [1]},
+    }),
+)
+
+_NONE = "no record yet: run this section"
+CATALOGUE = (
+    Artifact("trades.eq1", "robust = natural + boundary error", "executed/trades/decomposition", _NONE),
+    Artifact("trades.toy", "toy example: Table 1, Eq. 2, Fig. 2", "executed/trades/decomposition", _NONE),
+    Artifact("trades.table2", "calibrated losses and their ψ-transforms", "executed/trades/surrogates", _NONE),
+    Artifact("trades.thm3_1", "upper bound on the robust error (theorem)", "executed/trades/surrogates", _NONE),
+    Artifact("trades.thm3_2", "tightness of the bound (theorem)", "executed/trades/surrogates", _NONE),
+    Artifact("trades.eq3", "the TRADES objective (Eq. 3 / Eq. 5) and Algorithm 1", "executed/trades/algorithm",
+             _NONE),
+    Artifact("trades.table3", "tightness on binary MNIST", "trades/index", NOT_YET),
+    Artifact("trades.table4", "sensitivity to λ, MNIST and CIFAR-10", "trades/index",
+             NOT_YET + "; CIFAR columns: " + GPU),
+    Artifact("trades.table5", "white-box comparison with other defences", "trades/index", GPU),
+    Artifact("trades.table6", "black-box transfer, MNIST", "trades/index", NOT_YET),
+    Artifact("trades.table7", "black-box transfer, CIFAR-10", "trades/index", GPU),
+    Artifact("trades.fig1", "decision-boundary illustration", "executed/trades/fig1", _NONE),
+    Artifact("trades.fig3", "NeurIPS 2018 Adversarial Vision Challenge", None, "a past competition's leaderboard"),
+)
