@@ -103,3 +103,25 @@ def test_every_committed_cpu_record_is_found_by_todays_code(monkeypatch):
             found.add(artifact)
     committed = {f"{p.parent.name}.{p.stem}" for p in (REPO_ROOT / "results").glob("*/*.json")}
     assert committed <= found, committed - found
+
+
+@pytest.mark.parametrize("section, artifact", [("closer_look/table2", "closer_look.table2"),
+                                               ("closer_look/dropout", "closer_look.table4")])
+def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artifact):
+    """A grid record's rows and audits are rebuilt from the stored runs (no training, no attack allowed) and
+    equal the committed ones: re-merging a grid under new settings leaves its numbers untouched."""
+    from reprolib.papers.closer_look import table2
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{artifact}: a run or an audit would be recomputed")
+
+    real_attach = results.attach
+    monkeypatch.setattr(results, "_compute_and_store", refuse)
+    monkeypatch.setattr(results, "attach", lambda *a, compute, **k: real_attach(*a, compute=refuse, **k))
+    monkeypatch.setenv("REPROLIB_RESULTS", str(REPO_ROOT / "results"))
+    stored = results.load(artifact, "cpu")
+    claims = table2.table4_claims if artifact.endswith("table4") else None
+    out = table2.compute_table2(profiles.resolve(section, "cpu"), "cpu", progress=False, artifact=artifact,
+                                claims_fn=claims)
+    assert out["rows"] == stored["rows"] and out["claims"] == stored["claims"]
+    assert {k: v for k, v in out["audit"].items()} == stored["audit"]
