@@ -46,6 +46,7 @@ def summary(audits: list[dict], labels: list[dict]) -> dict:
                      "transfer_acc": a["masking"].get("transfer_acc"),
                      "pgd_more_steps_acc": a["masking"].get("pgd_more_steps_acc"),
                      "pgd_restarts_acc": a["masking"].get("pgd_restarts_acc"),
+                     "autoattack_after": a["autoattack"]["robust_acc_after"],
                      "autoattack_seconds": a["autoattack"]["seconds"], "warnings": warn})
         claims += a["claims"]
     gaps = [r["gap"] for r in rows]
@@ -55,14 +56,37 @@ def summary(audits: list[dict], labels: list[dict]) -> dict:
 
 
 def frame(audit_summary: dict, index: list[str]) -> pd.DataFrame:
-    """PGD and AutoAttack side by side per model, in percent, with the gap and the masking checks' numbers."""
-    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "autoattack_acc": "AutoAttack", "gap": "PGD − AA",
-            "pgd_more_steps_acc": "PGD, 5× steps", "pgd_restarts_acc": "PGD, 5 restarts",
-            "transfer_acc": "transfer from Natural"}
+    """PGD and AutoAttack side by side per model, in percent: PGD and its stronger variants, transfer, then
+    AutoAttack's accuracy after each of its attacks in turn (the last is AutoAttack's), and the gap."""
+    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "pgd_more_steps_acc": "PGD, 5× steps",
+            "pgd_restarts_acc": "PGD, 5 restarts", "transfer_acc": "transfer from Natural"}
     df = pd.DataFrame(audit_summary["rows"]).set_index(index)
     out = 100 * df[list(cols)].astype(float)
+    after = pd.DataFrame(list(df["autoattack_after"]), index=df.index)
+    for i, attack in enumerate(after.columns):
+        out[("AA: " if i == 0 else "AA: + ") + attack] = 100 * after[attack].astype(float)
+    out["PGD − AA"] = 100 * df["gap"].astype(float)
     out.insert(0, "images", df["n"])
     return out.rename(columns=cols)
+
+
+def gap_sources(audit_summary: dict) -> str:
+    """In words, for each model whose PGD − AutoAttack gap is flagged, which of AutoAttack's attacks found
+    the points PGD missed (the largest drop in accuracy after PGD's level)."""
+    out = []
+    for r in audit_summary["rows"]:
+        if r["gap"] <= audit_summary["gap_warning"] + 1e-12:
+            continue
+        level, drops = r["pgd_acc"], {}
+        for attack, acc in r["autoattack_after"].items():
+            drops[attack], level = max(level - acc, 0.0), min(level, acc)
+        top = max(drops, key=drops.get)
+        label = " ".join(str(r[k]) for k in ("arch", "method") if k in r)
+        label += f" (seed {r['seed']})" if "seed" in r else ""
+        out.append(f"{label}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
+                   f"most of the {100 * r['gap']:.1f}-point gap is found by {top} "
+                   f"({100 * drops[top]:.1f} points)")
+    return "; ".join(out)
 
 
 def box(audit_summary: dict | None) -> Markdown:
