@@ -180,11 +180,15 @@ def sweep_dir(artifact: str, profile: str, root: Path | None = None) -> Path:
     return artifact_path(artifact, profile, root).with_suffix("")
 
 
+def run_path(artifact: str, profile: str, config: dict[str, Any], root: Path | None = None) -> Path:
+    """Where one sweep configuration is stored: ``<sweep_dir>/<hash[:16]>.json``."""
+    return sweep_dir(artifact, profile, root) / f"{config_hash(config)[:16]}.json"
+
+
 def cached_run(artifact: str, *, profile: str, config: dict[str, Any], compute: Callable[[], dict[str, Any]],
                recompute: bool = False, root: Path | None = None) -> dict[str, Any]:
     """One configuration of a sweep, stored as ``<sweep_dir>/<hash[:16]>.json`` (same record shape)."""
-    h = config_hash(config)
-    path = sweep_dir(artifact, profile, root) / f"{h[:16]}.json"
+    h, path = config_hash(config), run_path(artifact, profile, config, root)
     head = {"artifact": artifact, "profile": profile, "config": config, "config_hash": h}
     return _stored(path, h, recompute) or _compute_and_store(
         path, head, compute, lambda out, seconds, commit: {
@@ -197,8 +201,7 @@ def attach(artifact: str, *, profile: str, config: dict[str, Any], key: str, att
     model that configuration trained), computed by ``compute()`` unless the record already holds one made for the
     configuration ``attachment``. The configuration's own hash and numbers are untouched; the sub-record carries
     its own configuration, hash and provenance. Returns the sub-record, with ``reused`` set."""
-    h = config_hash(config)
-    path = sweep_dir(artifact, profile, root) / f"{h[:16]}.json"
+    h, path = config_hash(config), run_path(artifact, profile, config, root)
     record = _from_rank0(_read_stored(path, h, False) if world()[0] == 0 else None)
     if record is None:
         raise ConfigError(f"{path}: no stored record for this configuration to attach '{key}' to")

@@ -152,8 +152,8 @@ def sweep_stored(cfg: dict, profile: str, artifact: str = "closer_look.table2") 
     (for :mod:`reprolib.sweep`, which submits no job for a stored configuration)."""
     to_audit = set(audited(cfg))
     for arch, method, seed in table2_grid(cfg):
-        h = results.config_hash(run_config(cfg, arch, method, seed))
-        path = results.sweep_dir(artifact, profile) / f"{h[:16]}.json"  # results.cached_run's file
+        config = run_config(cfg, arch, method, seed)
+        h, path = results.config_hash(config), results.run_path(artifact, profile, config)
         if not path.exists():
             return False
         record = json.loads(path.read_text())
