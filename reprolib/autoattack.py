@@ -49,7 +49,7 @@ from contextlib import contextmanager
 
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import attacks, metrics
 from .errors import ConfigError

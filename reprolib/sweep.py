@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import results, sections
 from .errors import ConfigError

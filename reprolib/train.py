@@ -19,7 +19,7 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .errors import ConfigError
 from .results import config_hash
