@@ -65,17 +65,27 @@ def lipschitz(model: nn.Module, x: torch.Tensor, *, eps: float, steps: int = 10,
     return total / len(x)
 
 
-def evaluate(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], test: tuple[torch.Tensor, torch.Tensor],
-             *, eps: float, steps: int, step_size: float, lip_steps: int, lip_step_size: float,
-             progress: bool = False) -> dict[str, float]:
-    """closer_look's row: train/test accuracy, PGD accuracy on both, Lipschitz on test, and the gaps."""
+def evaluate(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor] | None,
+             test: tuple[torch.Tensor, torch.Tensor], *, eps: float, steps: int, step_size: float, lip_steps: int,
+             lip_step_size: float, progress: bool = False) -> dict[str, float | None]:
+    """closer_look's row: train/test accuracy, PGD accuracy on both, Lipschitz on test, and the gaps.
+    ``train=None`` leaves out the training-set columns and ``lip_steps=0`` the Lipschitz ones (``None``)."""
     atk = {"eps": eps, "steps": steps, "step_size": step_size}
-    out = {"train_acc": accuracy(model, *train), "test_acc": accuracy(model, *test),
-           "adv_train_acc": robust_accuracy(model, *train, progress=progress, **atk),
-           "adv_test_acc": robust_accuracy(model, *test, progress=progress, **atk),
-           "lipschitz": lipschitz(model, test[0], eps=eps, steps=lip_steps, step_size=lip_step_size,
-                                  progress=progress),
-           "lipschitz_c1": lipschitz(model, test[0], eps=eps, steps=lip_steps, c1_compat=True, progress=progress)}
-    out["gap"] = out["train_acc"] - out["test_acc"]
-    out["adv_gap"] = out["adv_train_acc"] - out["adv_test_acc"]
+    out = dict.fromkeys(("train_acc", "test_acc", "adv_train_acc", "adv_test_acc", "lipschitz", "lipschitz_c1",
+                         "gap", "adv_gap"))
+    # the order of the attacks is that of the stored records (each draws its random start from the global RNG)
+    if train is not None:
+        out["train_acc"] = accuracy(model, *train)
+    out["test_acc"] = accuracy(model, *test)
+    if train is not None:
+        out["adv_train_acc"] = robust_accuracy(model, *train, progress=progress, **atk)
+    out["adv_test_acc"] = robust_accuracy(model, *test, progress=progress, **atk)
+    if lip_steps:
+        out["lipschitz"] = lipschitz(model, test[0], eps=eps, steps=lip_steps, step_size=lip_step_size,
+                                     progress=progress)
+        out["lipschitz_c1"] = lipschitz(model, test[0], eps=eps, steps=lip_steps, c1_compat=True,
+                                        progress=progress)
+    if train is not None:
+        out["gap"] = out["train_acc"] - out["test_acc"]
+        out["adv_gap"] = out["adv_train_acc"] - out["adv_test_acc"]
     return out

@@ -120,8 +120,7 @@ def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artif
     monkeypatch.setattr(results, "attach", lambda *a, compute, **k: real_attach(*a, compute=refuse, **k))
     monkeypatch.setenv("REPROLIB_RESULTS", str(REPO_ROOT / "results"))
     stored = results.load(artifact, "cpu")
-    claims = table2.table4_claims if artifact.endswith("table4") else None
-    out = table2.compute_table2(profiles.resolve(section, "cpu"), "cpu", progress=False, artifact=artifact,
-                                claims_fn=claims)
+    grid = table2.TABLE4_GRID if artifact.endswith("table4") else table2.TABLE2_GRID
+    out = grid.compute(profiles.resolve(section, "cpu"), "cpu", progress=False)
     assert out["rows"] == stored["rows"] and out["claims"] == stored["claims"]
     assert {k: v for k, v in out["audit"].items()} == stored["audit"]

@@ -138,7 +138,7 @@ def test_sweep_runs_configurations_in_workers_and_skips_stored_ones(session_tmp)
     stored = list(results.sweep_dir("closer_look.table2", "smoke").glob("*.json"))
     assert len(stored) >= 2
     from reprolib.papers import closer_look
-    rec = closer_look.compute_table2(cfg, "smoke", progress=False)  # everything reused: no training
+    rec = closer_look.TABLE2_GRID.compute(cfg, "smoke", progress=False)  # everything reused: no training
     assert [r["method"] for r in rec["rows"]] == ["Natural", "GR"]
 
 
@@ -147,9 +147,9 @@ def test_a_changed_method_preset_is_a_new_run(monkeypatch):
     from reprolib.papers.closer_look import table2
 
     cfg = profiles.resolve("closer_look/table2", "smoke")
-    before = results.config_hash(table2.run_config(cfg, "CNN1", "TRADES(β=6)", 0))
+    before = results.config_hash(table2.TABLE2_GRID.run_config(cfg, "CNN1", "TRADES(β=6)", 0))
     monkeypatch.setitem(table2.METHODS, "TRADES(β=6)", {"method": "trades", "beta": 5.0})
-    assert results.config_hash(table2.run_config(cfg, "CNN1", "TRADES(β=6)", 0)) != before
+    assert results.config_hash(table2.TABLE2_GRID.run_config(cfg, "CNN1", "TRADES(β=6)", 0)) != before
 
 
 def test_joint_forward_equals_separate_passes():

@@ -14,7 +14,7 @@ import copy
 
 from ...models import MODELS
 from ...scorecard import MISSING_APPENDIX, OFFLINE, Artifact
-from ...sections import Section, Sweep
+from ...sections import Section
 from .existence import (
     binary_construction,
     construction_vs_trained,
@@ -24,18 +24,18 @@ from .existence import (
 from .separation import histogram_frame, run_separation, separation_histogram
 from .table2 import (
     METHODS,
-    compute_table2,
+    TABLE2_GRID,
+    TABLE3_GRID,
+    TABLE4_GRID,
     lipschitz_scatter,
     run_table2,
     run_table3,
     run_table4,
-    sweep_points,
-    sweep_stored,
     table2_summary,
 )
 
 __all__ = ["METHODS", "SECTIONS", "CATALOGUE", "binary_construction", "construction_vs_trained", "run_existence",
-           "spiral", "histogram_frame", "run_separation", "separation_histogram", "compute_table2",
+           "spiral", "histogram_frame", "run_separation", "separation_histogram", "TABLE2_GRID",
            "lipschitz_scatter", "run_table2", "run_table3", "run_table4", "table2_summary"]
 
 # Table 2 (MNIST, eps = 0.1, methods x architectures); Tables 3 and 4 start from the same base.
@@ -55,13 +55,6 @@ _TABLE2_BASE = {
 _CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METHODS, "audit_archs": MODELS}
 
 
-def _sweep(artifact: str) -> Sweep:
-    return Sweep(points=sweep_points,
-                 run=lambda cfg, profile, progress=False: compute_table2(cfg, profile, progress=progress,
-                                                                         artifact=artifact),
-                 stored=lambda cfg, profile: sweep_stored(cfg, profile, artifact))
-
-
 SECTIONS = (
     # Table 1 / Fig 3 and cake Table 2: exact L-inf separation.
     Section("closer_look/separation", run=run_separation, profiles={
@@ -76,7 +69,7 @@ SECTIONS = (
         "smoke": {"datasets": ["mnist"], "n_train": 2000, "n_test": 100, "n_pairs": 200, "grid": 60},
         "paper": {"n_test": None},
     }),
-    Section("closer_look/table2", run=run_table2, choices=_CHOICES, sweep=_sweep("closer_look.table2"), profiles={
+    Section("closer_look/table2", run=run_table2, choices=_CHOICES, sweep=TABLE2_GRID.sweep(), profiles={
         "base": _TABLE2_BASE,
         "cpu": {"archs": ["CNN1", "CNN2"]},
         "smoke": {"methods": ["Natural", "AT", "TRADES(β=1)"], "spread_seeds": [], "n_train": 600, "epochs": 1,
@@ -86,7 +79,7 @@ SECTIONS = (
                   "n_eval_train": None, "n_eval_test": None, "n_audit": None},
     }),
     # Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
-    Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=_sweep("closer_look.table4"), profiles={
+    Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=TABLE4_GRID.sweep(), profiles={
         "base": copy.deepcopy(_TABLE2_BASE),
         # No AutoAttack audit at cpu: on 2 cores it costs 10-25 min per model at 500 images (the budget goes to
         # Table 2's six audited models); the smoke and paper profiles audit.
@@ -103,7 +96,7 @@ SECTIONS = (
                   "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000},
     }),
     # Table 3 (CIFAR-10 rows): rerun only in the paper profile (online data and a GPU).
-    Section("closer_look/table3", run=run_table3, choices=_CHOICES, sweep=_sweep("closer_look.table3"), profiles={
+    Section("closer_look/table3", run=run_table3, choices=_CHOICES, sweep=TABLE3_GRID.sweep(), profiles={
         "base": {**copy.deepcopy(_TABLE2_BASE), "rerun": False},
         "paper": {"rerun": True, "dataset": "cifar10", "archs": ["WRN-40-10"], "eps": 0.031,
                   "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062, "spread_seeds": [],

@@ -1,0 +1,224 @@
+"""Method grids: a table whose rows are trainings, one per (architecture, method, seed).
+
+closer_look's Tables 2–4, cake's Table 3 and TRADES' Table 4 share one shape: every row is a network trained
+by the one loop (:func:`reprolib.train.fit`) with a method's loss (:mod:`reprolib.losses`), then measured
+(clean and PGD accuracy on training and test subsets, the empirical local Lipschitz constant, the gaps).
+A :class:`MethodGrid` names the table's record, its method presets, the paper's numbers and its claims;
+everything else is here, once:
+
+* each (arch, method, seed) is stored on its own as soon as it finishes (``results.cached_run``), under a
+  configuration that leaves the grid out and puts the method's preset in, so growing the grid never
+  invalidates finished runs and changing a preset never reuses a stale one;
+* the runs named by ``audit_*`` settings get AutoAttack beside PGD and the gradient-masking checks
+  (:mod:`reprolib.audit`), attached to their run record;
+* :meth:`MethodGrid.sweep` hands the grid to :mod:`reprolib.sweep` (worker processes or Slurm jobs).
+
+Settings a grid section resolves (see the paper modules' ``SECTIONS``): ``dataset, eps, archs, methods, seeds,
+spread_methods, spread_seeds, n_train, epochs, batch_size, optimizer, lr, momentum, milestones, reduction,
+attack_steps, attack_step_size, eval_steps, eval_step_size, n_eval_train, n_eval_test, lip_steps,
+lip_step_size, precision`` and the audit's ``audit_methods, audit_seeds, audit_archs, n_audit,
+audit_version``. ``n_eval_train: 0`` skips the training-set evaluation and ``lip_steps: 0`` the Lipschitz
+estimate, for tables that report neither (their columns are then ``None``).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+
+from . import audit, data, losses, metrics, models, results
+from .claims import claim
+from .paths import artifacts_dir
+from .sections import Sweep
+from .train import TrainConfig, default_device, fit
+
+GRID_KEYS = ("archs", "methods", "seeds", "spread_methods", "spread_seeds")
+AUDIT_KEYS = ("audit_methods", "audit_seeds", "audit_archs", "n_audit", "audit_version")
+ROW_KEYS = ("arch", "method", "seed", "train_acc", "test_acc", "adv_train_acc", "adv_test_acc", "lipschitz",
+            "lipschitz_c1", "gap", "adv_gap", "train_seconds", "eval_seconds")
+METRICS = ("train_acc", "test_acc", "adv_train_acc", "adv_test_acc", "lipschitz", "lipschitz_c1", "gap", "adv_gap")
+
+
+def _tensors(split, dev):
+    return split.float().to(dev), split.y.to(dev)
+
+
+def grid(cfg: dict) -> list[tuple[str, str, int]]:
+    """(arch, method, seed) in the order they run: every method with the first seeds, then the spread seeds."""
+    out = [(a, m, s) for a in cfg["archs"] for s in cfg["seeds"] for m in cfg["methods"]]
+    out += [(a, m, s) for a in cfg["archs"] for s in cfg["spread_seeds"] for m in cfg["spread_methods"]
+            if m in cfg["methods"] and s not in cfg["seeds"]]
+    return out
+
+
+def test_set(cfg: dict, dev=None):
+    """The evaluation test subset (the first ``n_eval_test`` of a fixed permutation; audits use its head)."""
+    return _tensors(data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0), dev or default_device())
+
+
+def mean(rows: list[dict], arch: str, method: str, key: str) -> float | None:
+    """The mean of ``key`` over the seeds of one (arch, method) row; None when the grid has no such row."""
+    vals = [r[key] for r in rows if r["arch"] == arch and r["method"] == method and r[key] is not None]
+    return float(np.mean(vals)) if vals else None
+
+
+@dataclass(frozen=True)
+class MethodGrid:
+    """One table of trainings: its record's name, the preset of each method row (``{"method": "trades",
+    "beta": 6.0}``: a loss of :mod:`reprolib.losses` and its weights), the paper's values per architecture and
+    method, and the check of the paper's claims on our rows."""
+    artifact: str
+    methods: Mapping[str, Mapping[str, Any]]
+    paper: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
+    claims: Callable[[list[dict]], list[dict]] = lambda rows: []
+    notes: str = "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"
+
+    # ---- one run -------------------------------------------------------------------------------------------
+    def run_config(self, cfg: dict, arch: str, method: str, seed: int) -> dict:
+        """The stored configuration of one run: the shared settings without the grid, plus the method's preset."""
+        base = {k: v for k, v in cfg.items() if k not in GRID_KEYS + AUDIT_KEYS}
+        return {**base, "arch": arch, "method": method, "method_spec": self.methods[method], "seed": seed}
+
+    def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False):
+        """The model of one run, trained, or loaded from its checkpoint when that training was completed
+        (training is deterministic on the CPU: a retrained model is the one the stored run measured)."""
+        torch.manual_seed(seed)
+        dev = default_device()
+        x, y = _tensors(data.load(cfg["dataset"], "train").subset(cfg["n_train"], seed=seed), dev)
+        spec = dict(self.methods[method])
+        name = spec.pop("method")
+        if name in ("at", "rst", "trades"):
+            spec.update(eps=cfg["eps"], steps=cfg["attack_steps"], step_size=cfg["attack_step_size"])
+        elif name == "llr":  # 2 steps of eps/2 (closer_look code)
+            spec.update(eps=cfg["eps"], step_size=cfg["eps"] / 2)
+        loss_fn = losses.build(name, **spec)
+        tcfg = TrainConfig(epochs=cfg["epochs"], batch_size=cfg["batch_size"], optimizer=cfg["optimizer"],
+                           lr=cfg["lr"], momentum=cfg["momentum"], milestones=tuple(cfg["milestones"]),
+                           reduction=cfg["reduction"], precision=cfg["precision"], seed=seed)
+        model = models.build(arch).to(dev)
+        run_id = results.config_hash({**self.run_config(cfg, arch, method, seed), "seed": None})[:10]
+        ckpt = artifacts_dir().joinpath(*self.artifact.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
+        hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress,
+                   desc=f"{arch} {method} s{seed}")
+        return model.eval(), hist
+
+    def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
+        model, hist = self.trained(cfg, arch, method, seed, progress)
+        dev = default_device()
+        ev_train = None if cfg["n_eval_train"] == 0 else _tensors(
+            data.load(cfg["dataset"], "train").subset(cfg["n_eval_train"], seed=seed + 1), dev)
+        t = time.perf_counter()
+        m = metrics.evaluate(model, ev_train, test_set(cfg, dev), eps=cfg["eps"], steps=cfg["eval_steps"],
+                             step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
+                             lip_step_size=cfg["lip_step_size"], progress=progress)
+        return {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
+                "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
+
+    # ---- the audit (AutoAttack beside PGD, masking checks) ---------------------------------------------------
+    @staticmethod
+    def audit_config(cfg: dict) -> dict:
+        """What an audit depends on besides the run: its images (the first ``n_audit`` of the evaluation test
+        subset), the threat model and PGD of the table, AutoAttack's version, the transfer source's method."""
+        return {"n": cfg["n_audit"], "version": cfg["audit_version"], "dataset": cfg["dataset"],
+                "n_eval_test": cfg["n_eval_test"], "eps": cfg["eps"], "steps": cfg["eval_steps"],
+                "step_size": cfg["eval_step_size"], "seed": 0, "transfer_source": "Natural"}
+
+    @staticmethod
+    def audited(cfg: dict) -> list[tuple[str, str, int]]:
+        """The runs of the grid that get a robustness audit (``audit_archs`` None: every architecture)."""
+        archs = cfg.get("audit_archs")
+        return [(a, m, s) for a, m, s in grid(cfg) if m in cfg["audit_methods"] and s in cfg["audit_seeds"]
+                and (archs is None or a in archs)]
+
+    def _audit(self, cfg: dict, arch: str, method: str, seed: int, row: dict, progress: bool) -> dict:
+        """Audit the run's model on the first ``n_audit`` test images; black-box examples come from the Natural
+        model of the same architecture and seed. Also checks that the audited model is the row's (same clean
+        test accuracy on the evaluation subset), since a model without a surviving checkpoint is retrained."""
+        model, _ = self.trained(cfg, arch, method, seed, progress)
+        x, y = test_set(cfg)
+        source = None if method == "Natural" else self.trained(cfg, arch, "Natural", seed, progress)[0]
+        prefix = f"{self.artifact}.{arch}.{method}.s{seed}"
+        out = audit.audit_model(model, x, y, eps=cfg["eps"], steps=cfg["eval_steps"],
+                                step_size=cfg["eval_step_size"], id_prefix=prefix, n=cfg["n_audit"],
+                                version=cfg["audit_version"], seed=0, source_model=source,
+                                source_name=f"{arch} Natural (seed {seed})", progress=progress)
+        test_acc = metrics.accuracy(model, x, y)
+        same = claim(f"{prefix}.same_model", "The audited model is the one the row measured (same clean test "
+                     "accuracy)", test_acc == row["test_acc"], f"{test_acc:.4f} now, {row['test_acc']:.4f} in the row")
+        return {**out, "claims": out["claims"] + [{**same, "warning": False, "warning_text": ""}]}
+
+    # ---- the grid ------------------------------------------------------------------------------------------
+    def points(self, cfg: dict) -> list[dict]:
+        """Each (arch, method, seed) as the overrides that make ``cfg`` that one configuration (for
+        :mod:`reprolib.sweep`); none when the section does not rerun (``rerun: False``)."""
+        if not cfg.get("rerun", True):
+            return []
+        return [{"archs": [a], "methods": [m], "seeds": [s], "spread_seeds": []} for a, m, s in grid(cfg)]
+
+    def stored(self, cfg: dict, profile: str) -> bool:
+        """Whether :meth:`compute` would find every run of ``cfg`` stored, and each audited run's audit."""
+        to_audit = set(self.audited(cfg))
+        for arch, method, seed in grid(cfg):
+            config = self.run_config(cfg, arch, method, seed)
+            path = results.run_path(self.artifact, profile, config)
+            if not path.exists():
+                return False
+            record = json.loads(path.read_text())
+            if record.get("config_hash") != results.config_hash(config):
+                return False
+            audit_hash = (record.get("audit") or {}).get("config_hash")
+            if (arch, method, seed) in to_audit and audit_hash != results.config_hash(self.audit_config(cfg)):
+                return False
+        return True
+
+    def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
+        """Train and evaluate every (arch, method, seed), each stored as soon as it finishes (resumable)."""
+        rows, audits, labels = [], [], []
+        to_audit = set(self.audited(cfg))
+        for arch, method, seed in grid(cfg):
+            config = self.run_config(cfg, arch, method, seed)
+            rec = results.cached_run(self.artifact, profile=profile, recompute=recompute, config=config,
+                                     compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
+            row = {k: rec.get(k) for k in ROW_KEYS}
+            row["paper"] = dict(self.paper.get(arch, {}).get(method, {}))
+            rows.append(row)
+            if (arch, method, seed) in to_audit:
+                audits.append(results.attach(
+                    self.artifact, profile=profile, config=config, key="audit",
+                    attachment=self.audit_config(cfg), recompute=recompute,
+                    compute=lambda: self._audit(cfg, arch, method, seed, row, progress)))
+                labels.append({"arch": arch, "method": method, "seed": seed})
+        return {"rows": rows, "claims": self.claims(rows), "seeds": sorted({r["seed"] for r in rows}),
+                "audit": audit.summary(audits, labels),
+                "status": "partial" if profile != "paper" else "reproduced", "notes": self.notes.format(**cfg)}
+
+    def run(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
+        """The table's one record, merged from its stored runs (training those that are missing)."""
+        config = {**cfg, "method_specs": {m: self.methods[m] for m in cfg["methods"]}}
+        return {self.artifact: results.cached(
+            self.artifact, profile=profile, config=config, recompute=recompute,
+            compute=lambda: self.compute(cfg, profile, recompute=recompute, progress=progress))}
+
+    def sweep(self) -> Sweep:
+        return Sweep(points=self.points, run=lambda cfg, profile, progress=False: self.compute(
+            cfg, profile, progress=progress), stored=self.stored)
+
+    def summary(self, rows: list[dict]) -> list[dict]:
+        """Mean (and standard deviation over seeds) per (arch, method), with the paper's values attached."""
+        groups: dict[tuple, list[dict]] = {}
+        for r in rows:
+            groups.setdefault((r["arch"], r["method"]), []).append(r)
+        out = []
+        for (arch, method), group in groups.items():
+            s = {"arch": arch, "method": method, "n_seeds": len(group),
+                 "paper": dict(self.paper.get(arch, {}).get(method, {}))}
+            for k in METRICS:
+                vals = np.array([g[k] for g in group if g.get(k) is not None], dtype=float)
+                s[k] = float(vals.mean()) if len(vals) else None
+                s[f"{k}_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else None
+            out.append(s)
+        return out
