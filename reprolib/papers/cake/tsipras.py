@@ -1,18 +1,7 @@
-"""cake (*Are we trying to have our cake and eat it too?*, a review): how this book reproduces it.
-
-The review restates results of the other papers and adds one experiment. This module owns what only cake
-has; the rest lives with the paper that states it first, and cake's pages link there:
-
-* **Theorem 3.1** (Tsipras et al. 2019's trade-off), section ``cake/tsipras``: the robust-accuracy ceiling for
-  a given clean accuracy, the averaging classifier ``g_avg`` and ``sign(x1)``, and linear logistic regression
-  trained naturally or against the worst-case ℓ∞ perturbation, exactly and by Monte Carlo (REPRO_SPEC Part I
-  §3 ``cake.thm3_1``; errata Part I §5 items 1–2: the bound is "at most", and η must be *at least* of order
-  1/√d).
-* **Table 2** (separation of Fashion-MNIST): computed by the ``closer_look/separation`` section
-  (:mod:`reprolib.papers.closer_look.separation`), stored as its own record ``cake.table2``.
-* **Table 1, Thms 4.1/4.2** are TRADES' Table 2 and Thms 3.1/3.2 (:mod:`reprolib.papers.trades`);
-  **Thm 5.2** is closer_look's Thm 4.2 (:mod:`reprolib.papers.closer_look.existence`).
-* **Table 3** (batch norm under TRADES): not built yet (see the scorecard).
+"""cake §3, Theorem 3.1 (Tsipras et al. 2019's trade-off), section ``cake/tsipras``: the robust-accuracy ceiling
+for a given clean accuracy, the averaging classifier ``g_avg`` and ``sign(x1)``, and linear logistic regression
+trained naturally or against the worst-case ℓ∞ perturbation, exactly and by Monte Carlo (REPRO_SPEC Part I §3
+``cake.thm3_1``; errata Part I §5 items 1–2: the bound is "at most", and η must be *at least* of order 1/√d).
 """
 from __future__ import annotations
 
@@ -25,10 +14,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .. import results
-from ..claims import claim
-from ..errors import ConfigError
-from ..numerics import (
+from ... import results
+from ...claims import claim
+from ...errors import ConfigError
+from ...numerics import (
     check_int,
     check_nonnegative,
     check_p,
@@ -39,9 +28,7 @@ from ..numerics import (
     normal_cdf,
     normal_quantile,
 )
-from ..plotting import PALETTE, PAPER_MARKER
-from ..scorecard import NOT_YET, Artifact
-from ..sections import Section
+from ...plotting import PALETTE, PAPER_MARKER
 
 # cake §3: p = 0.95; clean accuracy ≥ 96% / ≥ 99% ⇒ robust accuracy 76% / 19% (printed "≥"; the theorem gives ≤).
 CAKE_PAPER = {"p": 0.95, "robust_bound": {0.96: 0.76, 0.99: 0.19}}
@@ -324,92 +311,3 @@ def tsipras_figure(record: dict, p: float) -> plt.Figure:
     ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
     fig.tight_layout()
     return fig
-
-
-# ============================================================================= the closing page
-
-
-def _pct(v) -> str:
-    return "—" if v is None else f"{100 * v:.1f}%"
-
-
-def _row(record: dict | None, **match) -> dict | None:
-    """The first row of ``record`` whose fields equal ``match`` (None without a record or a match)."""
-    return next((r for r in (record or {}).get("rows", []) if all(r.get(k) == v for k, v in match.items())), None)
-
-
-def closing_numbers(profile: str = "cpu") -> dict[str, str]:
-    """The numbers of the closing page ("is the trade-off inherent?"), each read from a stored record of this
-    profile and formatted for ``glue``; "—" where the record (or the row) does not exist at this profile."""
-    load = lambda art: results.load(art, profile)  # noqa: E731
-    tsipras, sep, thm42, t2, thm2 = (load(a) for a in ("cake.thm3_1", "closer_look.table1", "closer_look.thm4_2",
-                                                        "closer_look.table2", "spatial.thm2"))
-    bound = _row(tsipras, kind="bound", clean=0.99)
-    mnist, cons = _row(sep, dataset="mnist"), _row(thm42, dataset="mnist")
-    arch = "CNN2" if _row(t2, arch="CNN2") else "CNN1"
-    t1, t6, nat = (_row(t2, arch=arch, method=m, seed=0) for m in ("TRADES(β=1)", "TRADES(β=6)", "Natural"))
-    aa = next((r for r in ((t2 or {}).get("audit") or {}).get("rows", [])
-               if r["arch"] == arch and r["method"] == "TRADES(β=6)"), None)
-    half = _row(thm2, kind="bound", m_over_d=0.5, p=0.5, eta=0.0)
-    return {
-        "tsipras-p": "—" if tsipras is None else f"{tsipras['config']['p']:g}",
-        "tsipras-bound-99": _pct(bound and bound["bound"]),
-        "sep-mnist-2r": "—" if mnist is None else f"{mnist['train_train']:.3f}",
-        "sep-mnist-2eps": "—" if mnist is None else f"{2 * mnist['eps']:g}",
-        "cons-train-adv": _pct(cons and cons["train_adv_acc_below_r"]),
-        "cons-test-adv": _pct(cons and cons["test_adv_acc"]), "cons-test": _pct(cons and cons["test_acc"]),
-        "t2-arch": arch,
-        "t2-nat-clean": _pct(nat and nat["test_acc"]), "t2-nat-adv": _pct(nat and nat["adv_test_acc"]),
-        "t2-b1-clean": _pct(t1 and t1["test_acc"]), "t2-b1-adv": _pct(t1 and t1["adv_test_acc"]),
-        "t2-b6-clean": _pct(t6 and t6["test_acc"]), "t2-b6-adv": _pct(t6 and t6["adv_test_acc"]),
-        "t2-b6-aa": "not audited at this profile" if aa is None else
-                    f"{_pct(aa['autoattack_acc'])} under AutoAttack on {aa['n']} images (PGD {_pct(aa['pgd_acc'])})",
-        "thm2-half": _pct(half and half["upper"]),
-        "t2-beta-verdict": _beta_verdict(t1, t6),
-        "sep-ratio": "—" if mnist is None else f"{mnist['train_train'] / (2 * mnist['eps']):.1f}",
-    }
-
-
-def _beta_verdict(t1: dict | None, t6: dict | None) -> str:
-    """What going from β = 1 to β = 6 did to clean and PGD accuracy, in words (from the two rows)."""
-    if t1 is None or t6 is None:
-        return "This profile has no TRADES(β = 1) and (β = 6) pair to compare."
-    clean, adv = 100 * (t6["test_acc"] - t1["test_acc"]), 100 * (t6["adv_test_acc"] - t1["adv_test_acc"])
-    if adv > 0 and clean <= 0:
-        return (f"Going from β = 1 to β = 6 bought {adv:+.1f} points of PGD accuracy for {clean:+.1f} points of "
-                "clean accuracy: the controlled trade-off TRADES describes.")
-    return (f"Going from β = 1 to β = 6 changed clean accuracy by {clean:+.1f} points and PGD accuracy by "
-            f"{adv:+.1f} points: at this budget the control TRADES describes does not show as a trade, a "
-            "qualification of our scaled-down numbers rather than of the theory.")
-
-
-# ============================================================================= sections and scorecard rows
-
-SECTIONS = (
-    # cake §3, Thm 3.1 (Tsipras et al.): p = 0.95, eta = eta_sqrt_d / sqrt(d), eps = 2 eta (REPRO_SPEC Part I §3).
-    Section("cake/tsipras", run=run_tsipras, profiles={
-        "base": {"p": 0.95, "d": 1000, "eta_sqrt_d": 3.0, "eta_sqrt_d_grid": [1.0, 2.0, 2.3263],
-                 "clean_targets": [0.96, 0.99], "n_mc": 100000, "n_fit": 10000, "fit_steps": 300, "seed": 0},
-        "smoke": {"d": 200, "n_mc": 20000, "n_fit": 1000, "fit_steps": 100},
-        "cpu": {"n_mc": 100000},  # the spec's Monte Carlo size
-    }),
-    # The closing page: each paper's position and the book's numbers on it (reads the other sections' records).
-    Section("cake/closing", profiles={"base": {}}),
-)
-
-CATALOGUE = (
-    Artifact("cake.thm3_1", "Tsipras et al. trade-off and its numbers", "executed/cake/tsipras", NOT_YET),
-    Artifact("cake.table1", "calibrated losses (= TRADES Table 2)", "executed/trades/surrogates", NOT_YET,
-             "trades.table2"),
-    Artifact("cake.thm4_1", "upper bound on the robust error (= TRADES Thm 3.1)", "executed/trades/surrogates",
-             NOT_YET, "trades.thm3_1"),
-    Artifact("cake.thm4_2", "tightness of the bound (= TRADES Thm 3.2)", "executed/trades/surrogates", NOT_YET,
-             "trades.thm3_2"),
-    Artifact("cake.alg1", "the TRADES algorithm (= TRADES Algorithm 1)", "executed/trades/algorithm", NOT_YET,
-             "trades.eq3"),
-    Artifact("cake.thm5_2", "r-separation ⇒ an accurate and robust classifier (= closer_look Thm 4.2)",
-             "executed/closer_look/existence", NOT_YET, "closer_look.thm4_2"),
-    Artifact("cake.table2", "separation of Fashion-MNIST, Chest X-Ray, GTSRB", "executed/closer_look/separation",
-             NOT_YET),
-    Artifact("cake.table3", "BatchNorm under natural training and TRADES (MNIST)", "cake/index", NOT_YET),
-)
