@@ -105,3 +105,26 @@ def box(audit_summary: dict | None) -> Markdown:
     if audit_summary["warnings"]:
         lines.append("\n**Warnings:** " + "; ".join(w.replace("|", "\\|") for w in audit_summary["warnings"]))
     return Markdown("\n".join(lines))
+
+
+def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page") -> Markdown:
+    """The page's words on its audit, from its numbers: which models AutoAttack checked, on how many images,
+    the largest PGD − AutoAttack gap, and which attack found the points PGD missed where a gap is flagged.
+    ``table`` names the page that explains the checks (MyST, e.g. a ``{doc}`` link)."""
+    rows = (audit_summary or {}).get("rows", [])
+    if not rows:
+        return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
+                        f"only (see {table} for the audit's cost on this machine and what it checks).")
+    names = ", ".join(" ".join(str(r[k]) for k in ("arch", "method") if k in r)
+                      + (f" (seed {r['seed']})" if "seed" in r else "") for r in rows)
+    text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} "
+            f"{'is' if len(rows) == 1 else 'are'} also attacked with AutoAttack in its standard version (APGD-CE, "
+            f"APGD-T, FAB-T and Square, Croce & Hein's own code) and with this table's PGD, on the same first "
+            f"{n_audit or 'all'} test images of the evaluation subset; {table} explains the checks. The largest "
+            f"PGD − AutoAttack gap is {100 * audit_summary['max_gap']:+.1f} points. ")
+    sources = gap_sources(audit_summary)
+    text += (f"⚠ Gaps above {100 * audit_summary['gap_warning']:g} points, flagged here and on the scorecard: "
+             f"{sources}. For these networks AutoAttack's accuracy is the one to quote." if sources else
+             f"No gap is above {100 * audit_summary['gap_warning']:g} points, the threshold at which the page and "
+             "the scorecard flag one.")
+    return Markdown(text)

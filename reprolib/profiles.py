@@ -26,6 +26,9 @@ def sections() -> list[str]:
     return _sections.names()
 
 
+_ZERO_SKIPS = ("n_eval_train", "lip_steps")
+
+
 def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None:
     """Validate one resolved value by what its name means; raise ConfigError naming it."""
     from . import data, models  # late import: profiles is imported by everything
@@ -33,6 +36,8 @@ def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None
     def number(v):
         return isinstance(v, Number) and not isinstance(v, bool)
 
+    if key in _ZERO_SKIPS and value == 0:  # a grid's "leave this measurement out" (see reprolib.grid)
+        return
     if key == "eps" or key.endswith("_eps"):
         if not number(value) or value < 0:
             raise ConfigError(f"{key}={value!r} must be a non-negative number")

@@ -59,10 +59,14 @@ def claims_box(claims: list[dict]) -> Markdown:
     lines = ["| | claim | evidence |", "|---|---|---|"]
     for c in claims:
         mark = "✔ holds" if c["passed"] else "✘ does not hold"
+        if c.get("small_effect"):  # a paper's small ordering: reported with its seed spread, not expected to hold
+            mark += " (small effect: reported, not asserted)"
         cells = (mark, c["text"], c["evidence"])
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     n = sum(c["passed"] for c in claims)
-    lines.append(f"\n**{n} of {len(claims)} checked claims hold** on the numbers above.")
+    small = sum(bool(c.get("small_effect")) for c in claims)
+    lines.append(f"\n**{n} of {len(claims)} checked claims hold** on the numbers above"
+                 + (f" ({small} of them small effects, reported either way)." if small else "."))
     return Markdown("\n".join(lines))
 
 

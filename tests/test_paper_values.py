@@ -60,3 +60,26 @@ def test_table2_claim_checks_pass_on_the_papers_own_numbers():
     assert {c["id"].split(".")[2] for c in checks} == {"CNN1", "CNN2"}
     failing = [(c["id"], c["evidence"]) for c in checks if not c["passed"]]
     assert not failing, failing
+
+
+def test_cake_table3_rows_match_the_spec(spec_text):
+    from reprolib.papers.cake import table3 as cake_table3
+
+    section = spec_text[spec_text.index("### cake.table3"):spec_text.index("Run-to-run reference")]
+    for method, archs in cake_table3.PERCENT.items():
+        label = "Natural" if method == "Natural" else f"TRADES (1/λ = {cake_table3.METHODS[method]['beta']:g})"
+        for arch, values in archs.items():
+            line = next(l for l in section.splitlines() if l.startswith(f"| {label} | {arch} |"))
+            numbers = tuple(float(v.replace("−", "-")) for v in re.findall(r"[−-]?\d+(?:\.\d+)?", line.split("|", 3)[3]))
+            assert numbers == values, (method, arch)
+
+
+def test_cake_table3_claim_checks_pass_on_the_papers_own_numbers():
+    from reprolib.papers.cake import table3 as cake_table3
+
+    rows = [{"arch": arch, "method": method, "seed": 0, **values}
+            for arch, methods in cake_table3.PAPER.items() for method, values in methods.items()]
+    checks = cake_table3.table3_claims(rows)
+    assert len(checks) == 3 * 3 + 2
+    failing = [(c["id"], c["evidence"]) for c in checks if not c["passed"]]
+    assert not failing, failing

@@ -1,0 +1,161 @@
+"""TRADES §5.2, Table 4: sensitivity to the weight 1/λ of the robustness term (MNIST; CIFAR-10 in the paper).
+
+A :class:`reprolib.grid.MethodGrid` over 1/λ (natural training as 1/λ = 0) and seeds, on TRADES' MNIST CNN
+(``Net``, REPRO_SPEC Part I §1.5 A), evaluated with the paper's FGSM^40 (PGD-40 of 0.005) at ε = 0.1. The
+CIFAR-10 half needs CIFAR-10 and a ResNet-18: the section's ``companion`` grid reruns it at the ``paper``
+profile, and at the others runs the same protocol on Fashion-MNIST, a labelled stand-in for the CIFAR column's
+visible clean-accuracy drop.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ...claims import claim
+from ...grid import MethodGrid, mean
+from ...plotting import PALETTE, PAPER_MARKER
+
+BETAS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)  # the paper's 1/λ ∈ {1, ..., 5}, plus 0.5 and 6 (and 0: natural)
+
+
+def row(beta: float) -> str:
+    return "Natural" if beta == 0 else f"TRADES(1/λ={beta:g})"
+
+
+METHODS = {"Natural": {"method": "natural"}, **{row(b): {"method": "trades", "beta": b} for b in BETAS}}
+
+
+def beta_of(method: str) -> float:
+    return METHODS[method].get("beta", 0.0)
+
+
+# Table 4 [P §5.2]: 1/λ -> (A_rob, sd, A_nat, sd) in percent, MNIST and CIFAR-10 (REPRO_SPEC Part I §2).
+PERCENT = {
+    "mnist": {1.0: (94.75, 0.0712, 99.28, 0.0125), 2.0: (95.45, 0.0883, 99.29, 0.0262),
+              3.0: (95.57, 0.0262, 99.24, 0.0216), 4.0: (95.65, 0.0340, 99.16, 0.0205),
+              5.0: (95.65, 0.1851, 99.16, 0.0403)},
+    "cifar10": {1.0: (44.68, 0.3088, 87.01, 0.2819), 2.0: (48.22, 0.0740, 85.22, 0.0543),
+                3.0: (49.67, 0.3179, 83.82, 0.4050), 4.0: (50.25, 0.1883, 82.90, 0.2217),
+                5.0: (50.64, 0.3336, 81.72, 0.0286)},
+}
+PAPER_ARCH = {"mnist": "Net", "cifar10": "ResNet18"}
+PAPER = {PAPER_ARCH[ds]: {row(b): {"adv_test_acc": r / 100, "adv_test_acc_sd": rs / 100, "test_acc": n / 100,
+                                   "test_acc_sd": ns / 100} for b, (r, rs, n, ns) in rows.items()}
+         for ds, rows in PERCENT.items()}
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Spearman's rank correlation (average ranks for ties)."""
+    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
+    if rx.std() == 0 or ry.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _per_beta(rows: list[dict], key: str) -> dict[float, float]:
+    archs = {r["arch"] for r in rows}
+    out = {}
+    for method in dict.fromkeys(r["method"] for r in rows):
+        vals = [mean(rows, a, method, key) for a in archs]
+        out[beta_of(method)] = float(np.mean([v for v in vals if v is not None]))
+    return dict(sorted(out.items()))
+
+
+def table4_claims(rows: list[dict], dataset: str = "mnist") -> list[dict]:
+    """TRADES §5.2 on our means over seeds. Robust accuracy rises with 1/λ (Spearman ρ ≥ 0.8 over the grid, and
+    1/λ = 6 above 1/λ = 1); every TRADES model far above natural training (+30 points); clean accuracy falls
+    with 1/λ at most weakly on MNIST (the largest 1/λ no more than 0.3 points above the smallest), strictly
+    on the companion grid (CIFAR-10, or its Fashion-MNIST stand-in: the paper's CIFAR column drops 5 points)."""
+    rob, nat = _per_beta(rows, "adv_test_acc"), _per_beta(rows, "test_acc")
+    pre = f"trades.table4.{dataset}"
+    out = []
+    betas = list(rob)
+    if len(betas) >= 3:
+        rho = spearman(betas, [rob[b] for b in betas])
+        out.append(claim(f"{pre}.robust_rises", "Robust accuracy rises with 1/λ (Spearman ρ ≥ 0.8 over the grid, "
+                         "natural training as 1/λ = 0)", rho >= 0.8,
+                         f"ρ = {rho:.2f}; " + ", ".join(f"{b:g}: {rob[b]:.1%}" for b in betas)))
+    if 1.0 in rob and 6.0 in rob:
+        out.append(claim(f"{pre}.six_above_one", "Robust accuracy at 1/λ = 6 is above that at 1/λ = 1",
+                         rob[6.0] > rob[1.0], f"1/λ=6 {rob[6.0]:.1%} vs 1/λ=1 {rob[1.0]:.1%}"))
+    trades = [b for b in betas if b > 0]
+    if 0.0 in rob and trades:
+        out.append(claim(f"{pre}.far_above_natural", "Every TRADES model's robust accuracy is ≥ natural's + 30 "
+                         "points", all(rob[b] >= rob[0.0] + 0.30 for b in trades),
+                         f"natural {rob[0.0]:.1%}; lowest TRADES {min(rob[b] for b in trades):.1%}"))
+    if len(trades) >= 2:
+        lo, hi = min(trades), max(trades)
+        if dataset == "mnist":
+            out.append(claim(f"{pre}.clean_weakly_falls", f"MNIST clean accuracy at 1/λ = {hi:g} is no more than "
+                             f"0.3 points above that at 1/λ = {lo:g} (a weak trend: the paper's spread is 0.13 "
+                             "points)", nat[hi] <= nat[lo] + 0.003, f"{nat[hi]:.2%} vs {nat[lo]:.2%}"))
+        else:
+            out.append(claim(f"{pre}.clean_falls", f"Clean accuracy falls from 1/λ = {lo:g} to 1/λ = {hi:g}",
+                             nat[hi] < nat[lo], f"{nat[lo]:.2%} → {nat[hi]:.2%} "
+                             f"({100 * (nat[hi] - nat[lo]):+.1f} points)"))
+    return out
+
+
+GRID = MethodGrid("trades.table4", METHODS, PAPER, table4_claims)
+COMPANION = MethodGrid("trades.table4_companion", METHODS, PAPER, lambda rows: table4_claims(rows, "companion"),
+                       notes="the CIFAR-10 column's protocol on the dataset in the configuration")
+
+
+def grids(cfg: dict) -> list[tuple[MethodGrid, dict]]:
+    """The section's two grids and their settings: MNIST, and the ``companion`` overrides (CIFAR-10 at the paper
+    profile, Fashion-MNIST as a stand-in otherwise); ``companion: None`` leaves it out."""
+    main = {k: v for k, v in cfg.items() if k != "companion"}
+    return [(GRID, main)] + ([(COMPANION, {**main, **cfg["companion"]})] if cfg.get("companion") else [])
+
+
+def run_table4(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
+    out = {}
+    for grid, settings in grids(cfg):
+        out.update(grid.run(settings, profile, recompute, progress))
+    return out
+
+
+def summary_frame(rows: list[dict], paper: bool = True) -> pd.DataFrame:
+    """Per 1/λ: robust and clean accuracy, mean ± sd over seeds (percent), next to the paper's MNIST values."""
+    df = pd.DataFrame(rows)
+    df["1/λ"] = [beta_of(m) for m in df["method"]]
+    g = df.groupby("1/λ")
+    out = pd.DataFrame({"seeds": g["seed"].count(),
+                        ("A_rob (%)", "ours"): 100 * g["adv_test_acc"].mean(),
+                        ("A_rob (%)", "sd"): 100 * g["adv_test_acc"].std(),
+                        ("A_nat (%)", "ours"): 100 * g["test_acc"].mean(),
+                        ("A_nat (%)", "sd"): 100 * g["test_acc"].std()})
+    out.columns = pd.MultiIndex.from_tuples([c if isinstance(c, tuple) else (c, "") for c in out.columns])
+    if paper:
+        p = PERCENT["mnist"]
+        for col, i in (("A_rob (%)", 0), ("A_nat (%)", 2)):
+            out[(col, "paper")] = [p[b][i] if b in p else np.nan for b in out.index]
+            out[(col, "paper sd")] = [p[b][i + 1] if b in p else np.nan for b in out.index]
+            out[(col, "Δ")] = out[(col, "ours")] - out[(col, "paper")]
+        out = out[[("seeds", "")] + [(c, k) for c in ("A_rob (%)", "A_nat (%)")
+                                      for k in ("paper", "paper sd", "ours", "sd", "Δ")]]
+    return out
+
+
+def tradeoff_figure(records: dict[str, dict]) -> plt.Figure:
+    """Robust (left) and clean (right) test accuracy against 1/λ, one line per dataset (mean ± sd over seeds);
+    the paper's MNIST and CIFAR-10 points as crosses."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    colours = dict(zip(["mnist", "fashion_mnist", "cifar10"], sns.color_palette(PALETTE, 3)))
+    for label, rec in records.items():
+        f = summary_frame(rec["rows"], paper=False)
+        ds = rec["config"]["dataset"]
+        for ax, col in zip(axes, ("A_rob (%)", "A_nat (%)")):
+            ax.errorbar(f.index, f[(col, "ours")], yerr=np.nan_to_num(f[(col, "sd")]), marker="o", capsize=3,
+                        color=colours.get(ds), label=f"{label} (ours)")
+    for ds in ("mnist", "cifar10"):
+        b = list(PERCENT[ds])
+        for ax, i in zip(axes, (0, 2)):
+            ax.scatter(b, [PERCENT[ds][v][i] for v in b], color=colours[ds], label=f"paper, {ds}", **PAPER_MARKER)
+    axes[0].set(xlabel="1/λ (0: natural training)", ylabel="robust test accuracy (%, FGSM^40)")
+    axes[1].set(xlabel="1/λ (0: natural training)", ylabel="clean test accuracy (%)")
+    axes[1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
+    fig.tight_layout()
+    return fig
