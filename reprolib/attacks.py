@@ -101,6 +101,18 @@ def kl_objective(logits: torch.Tensor, p_clean: torch.Tensor, delta: torch.Tenso
     return F.kl_div(F.log_softmax(logits, 1), p_clean, reduction="none").sum(1)
 
 
+def hinge_agreement_objective(scores: torch.Tensor, t: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """Per-example hinge(f(x')·t), t = f(x)/λ, for a scalar-score model (TRADES' binary inner maximisation,
+    Eq. 3 with the hinge surrogate)."""
+    return F.relu(1 - scores.view(-1) * t)
+
+
+def logistic_objective(scores: torch.Tensor, y: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """Per-example 1 + exp(−y·f(x')), labels ±1, for a scalar-score model (the attack of TRADES' binary
+    evaluation script)."""
+    return 1 + torch.exp(-y * scores.view(-1))
+
+
 def maximize(model: nn.Module, x: torch.Tensor, target: Any, *, objective: Objective, eps: float,
              steps: int, step_size: float, norm: str = "linf", start: str | None = "uniform",
              init_std: float = 0.001, keep_best: bool = False, descend: bool = False,

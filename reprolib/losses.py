@@ -8,6 +8,8 @@ are batch means; the loop multiplies by the batch size for the closer_look code'
 * ``AT`` (Madry et al.): CE on PGD examples (uniform start, closer_look: 10 steps of eps/5).
 * ``RST`` (Raghunathan et al., labelled part): CE(x) + rst_lambda * CE(x_adv).
 * ``TRADES`` (Zhang et al.): CE(f(x), y) + beta * KL(p(x) || p(x')), x' from the KL attack.
+* ``Hinge`` and ``HingeTRADES``: the binary forms of TRADES §5.1 for a scalar score f(x) and labels ±1:
+  hinge(y f(x)), plus hinge(f(x') f(x) / lam) with x' maximising that term (Eq. 3 with φ = hinge).
 * ``GR`` (gradient regularisation, Finlay & Oberman's finite-difference form).
 * ``LLR`` (local linearity regularisation, Qin et al., as in their paper; see the book for how the
   closer_look code differs).
@@ -94,6 +96,40 @@ class TRADES(_Attacked):
 
 
 @dataclass
+class Hinge:
+    """Binary hinge loss, mean max(0, 1 − y f(x)), for a scalar-score model and labels ±1."""
+
+    def __call__(self, model, x, y):
+        loss = F.relu(1 - y * model(x).view(-1)).mean()
+        return loss, {"hinge": loss.detach()}
+
+
+@dataclass
+class HingeTRADES(_Attacked):
+    """TRADES Eq. (3) with the hinge surrogate: hinge(y f(x)) + hinge(f(x') f(x) / lam), x' from ``steps``
+    sign steps ascending the second term from x + 0.001 N(0, I) (TRADES' binary script). The gradient flows
+    through both f(x') and f(x), as in the multi-class loss."""
+
+    lam: float = 2.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.lam > 0:
+            raise ConfigError(f"lam={self.lam!r} must be > 0")
+
+    def __call__(self, model, x, y):
+        with torch.no_grad(), attacks.eval_mode(model):
+            t = model(x).view(-1) / self.lam
+        x_adv, _ = attacks.maximize(model, x, t, objective=attacks.hinge_agreement_objective, eps=self.eps,
+                                    steps=self.steps, step_size=self.step_size, start="normal")
+        s_nat, s_adv = joint_forward(model, x, x_adv)
+        s_nat, s_adv = s_nat.view(-1), s_adv.view(-1)
+        nat = F.relu(1 - y * s_nat).mean()
+        rob = F.relu(1 - s_adv * s_nat / self.lam).mean()
+        return nat + rob, {"hinge": nat.detach(), "boundary": rob.detach()}
+
+
+@dataclass
 class GR:
     """CE(x) + gr_lambda/2 * mean_i [(CE_i(x + h v_i) - CE_i(x)) / h]^2, v_i = grad_x CE_i / ||.||_2 (detached)."""
 
@@ -167,7 +203,8 @@ class LLR(_Attacked):
                                                                "lin": lin.detach()}
 
 
-METHODS = {"natural": Natural, "at": AT, "rst": RST, "trades": TRADES, "gr": GR, "llr": LLR}
+METHODS = {"natural": Natural, "at": AT, "rst": RST, "trades": TRADES, "gr": GR, "llr": LLR, "hinge": Hinge,
+           "hinge_trades": HingeTRADES}
 
 
 def build(method: str, **kwargs):
