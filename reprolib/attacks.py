@@ -4,7 +4,8 @@
   input, step, project}. It optionally keeps each example's best iterate.
 * A threat model is a step class with ``random_start``, ``step`` and ``project``:
   ``LinfStep`` (S = {x : ||x - x0||_inf <= eps, 0 <= x <= 1}) and ``L2Step`` (same with ||.||_2).
-* :func:`pgd` (Madry; closer_look's evaluation; TRADES' "FGSM^k"), :func:`fgsm` (one full step),
+* :func:`pgd` (Madry; closer_look's evaluation; TRADES' "FGSM^k"; with ``norm="linf-momentum"`` MI-FGSM and with
+  ``objective=cw_objective`` the C&W margin attack), :func:`fgsm` (one full step),
   :func:`trades_attack` (KL objective, TRADES Algorithm 1) and :func:`deepfool` (L2, Moosavi-Dezfooli
   et al., used by spatial Fig 14) are thin wrappers. The Lipschitz estimator in ``metrics`` reuses
   :func:`maximize` with its own objective.
@@ -88,7 +89,23 @@ class L2Step:
         return x + d / _norms(d).clamp_min(1e-12) * r
 
 
-STEPS = {"linf": LinfStep, "l2": L2Step}
+class LinfMomentumStep(LinfStep):
+    """MI-FGSM's rule (Dong et al. 2018) in the L-inf ball: a velocity v ← μ·v + g/‖g‖₁ accumulated over the
+    steps of one attack (one rule per chunk of examples), the step along sign(v); μ = 1 as in the paper."""
+
+    mu = 1.0
+
+    def __init__(self, x0: torch.Tensor, eps: float, step_size: float):
+        super().__init__(x0, eps, step_size)
+        self.v = torch.zeros_like(x0)
+
+    def step(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        l1 = g.flatten(1).abs().sum(1).clamp_min(1e-12).view(-1, *([1] * (g.dim() - 1)))
+        self.v = self.mu * self.v + g / l1
+        return x + self.step_size * self.v.sign()
+
+
+STEPS = {"linf": LinfStep, "l2": L2Step, "linf-momentum": LinfMomentumStep}
 
 
 def ce_objective(logits: torch.Tensor, y: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -99,6 +116,13 @@ def ce_objective(logits: torch.Tensor, y: torch.Tensor, delta: torch.Tensor) -> 
 def kl_objective(logits: torch.Tensor, p_clean: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
     """Per-example KL(p_clean || softmax(logits)) (TRADES' inner maximisation)."""
     return F.kl_div(F.log_softmax(logits, 1), p_clean, reduction="none").sum(1)
+
+
+def cw_objective(logits: torch.Tensor, y: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """Per-example Carlini & Wagner margin, max_{j≠y} z_j − z_y (positive once misclassified)."""
+    z_y = logits.gather(1, y.view(-1, 1)).squeeze(1)
+    other = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), -float("inf")).amax(1)
+    return other - z_y
 
 
 def hinge_agreement_objective(scores: torch.Tensor, t: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
@@ -173,9 +197,10 @@ def maximize(model: nn.Module, x: torch.Tensor, target: Any, *, objective: Objec
 
 
 def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, steps: int, step_size: float,
-        norm: str = "linf", random_start: bool = True) -> torch.Tensor:
-    """Untargeted PGD on the cross-entropy (final iterate, as in the TRADES and closer_look code)."""
-    x_adv, _ = maximize(model, x, y, objective=ce_objective, eps=eps, steps=steps, step_size=step_size,
+        norm: str = "linf", random_start: bool = True, objective: Objective = ce_objective) -> torch.Tensor:
+    """Untargeted PGD on the cross-entropy, or another per-example ``objective`` of the labels (final iterate,
+    as in the TRADES and closer_look code)."""
+    x_adv, _ = maximize(model, x, y, objective=objective, eps=eps, steps=steps, step_size=step_size,
                         norm=norm, start="uniform" if random_start else None)
     return x_adv
 
@@ -196,21 +221,27 @@ def trades_attack(model: nn.Module, x: torch.Tensor, p_clean: torch.Tensor, *, e
 
 
 def deepfool(model: nn.Module, x: torch.Tensor, *, overshoot: float = 0.02, max_iter: int = 50,
-             num_classes: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
-    """Batched L2 DeepFool. Returns ``(x_adv, r_norm)``: perturbed inputs and ||r||_2 per example.
+             num_classes: int = 10, norm: str = "l2", clip: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Batched DeepFool. Returns ``(x_adv, r_norm)``: perturbed inputs and ||r|| per example.
 
+    ``norm="l2"`` is Moosavi-Dezfooli et al.'s attack; ``norm="linf"`` its L-inf form (the step to the
+    linearised boundary is |f_k| / ||w_k||_1 · sign(w_k), and ``r_norm`` is ||r||_inf).
     Examples that are not fooled within ``max_iter`` keep their last perturbation (reported as is).
-    Images are not clamped to [0, 1], as in the original algorithm.
+    Images are not clamped to [0, 1], as in the original algorithm, unless ``clip`` (every iterate clamped to
+    the image range, as Foolbox does; an L-inf step would otherwise waste itself on saturated pixels).
     """
     if max_iter < 1:
         raise ConfigError(f"max_iter={max_iter!r} must be >= 1")
+    if norm not in ("l2", "linf"):
+        raise ConfigError(f"norm={norm!r} unknown; known: l2, linf")
     x0 = x.detach()
     r_tot = torch.zeros_like(x0)
     with eval_mode(model), torch.enable_grad():
         label = model(x0).argmax(1)
         active = torch.ones(len(x0), dtype=torch.bool, device=x0.device)
         for _ in range(max_iter):
-            xa = (x0 + (1 + overshoot) * r_tot).requires_grad_(True)
+            xa = x0 + (1 + overshoot) * r_tot
+            xa = (xa.clamp(0, 1) if clip else xa).requires_grad_(True)
             logits = model(xa)
             active = active & (logits.argmax(1) == label)
             if not active.any():
@@ -220,12 +251,15 @@ def deepfool(model: nn.Module, x: torch.Tensor, *, overshoot: float = 0.02, max_
             idx = torch.arange(len(x0), device=x0.device)
             w = grads - grads[idx, label].unsqueeze(1)
             f = (logits - logits[idx, label].unsqueeze(1)).detach()
-            wn = w.flatten(2).norm(dim=2)
+            wn = w.flatten(2).norm(p=1 if norm == "linf" else 2, dim=2)  # the dual norm
             ratio = f.abs() / wn.clamp_min(1e-12)
             ratio[idx, label] = float("inf")
             k = ratio.argmin(1)
             wk, rk = w[idx, k], ratio[idx, k]
-            r_i = (rk + 1e-4).view(-1, *([1] * (x0.dim() - 1))) * wk / _norms(wk).clamp_min(1e-12)
+            direction = wk.sign() if norm == "linf" else wk / _norms(wk).clamp_min(1e-12)
+            r_i = (rk + 1e-4).view(-1, *([1] * (x0.dim() - 1))) * direction
             r_tot = r_tot + r_i.detach() * active.view(-1, *([1] * (x0.dim() - 1)))
     r = (1 + overshoot) * r_tot
-    return (x0 + r).detach(), r.flatten(1).norm(dim=1)
+    if clip:
+        r = (x0 + r).clamp(0, 1) - x0
+    return (x0 + r).detach(), r.flatten(1).norm(p=float("inf") if norm == "linf" else 2, dim=1)

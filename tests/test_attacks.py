@@ -109,3 +109,31 @@ def test_deepfool_crosses_a_linear_boundary_at_the_closed_form_distance():
     expected = f.abs() / w.norm()
     assert torch.allclose(r, expected, rtol=1e-3, atol=1e-3)
     assert torch.all(lin(x_adv).argmax(1) != lin(x).argmax(1))
+
+
+def test_linf_deepfool_crosses_a_linear_boundary_at_the_dual_norm_distance():
+    torch.manual_seed(0)
+    lin = nn.Sequential(nn.Flatten(), nn.Linear(4, 2))
+    x = torch.rand(16, 1, 2, 2)
+    x_adv, r = attacks.deepfool(lin, x, overshoot=0.0, num_classes=2, norm="linf")
+    w = lin[1].weight[1] - lin[1].weight[0]
+    f = (lin(x)[:, 1] - lin(x)[:, 0]).detach()
+    assert torch.allclose(r, f.abs() / w.abs().sum(), rtol=1e-3, atol=1e-3)  # L-inf distance = |f| / ||w||_1
+    assert torch.all(lin(x_adv).argmax(1) != lin(x).argmax(1))
+
+
+def test_cw_objective_is_the_margin_and_positive_exactly_when_misclassified():
+    logits = torch.tensor([[3.0, 1.0, 0.0], [0.0, 2.0, 5.0]])
+    y = torch.tensor([0, 1])
+    assert attacks.cw_objective(logits, y, None).tolist() == [-2.0, 3.0]
+
+
+def test_momentum_attack_matches_torchattacks_mifgsm(trained_cnn, batch):
+    torchattacks = pytest.importorskip("torchattacks")
+    x, y = batch
+    ours = metrics.accuracy(trained_cnn, attacks.pgd(trained_cnn, x, y, eps=0.1, steps=10, step_size=0.01,
+                                                     norm="linf-momentum", random_start=False), y)
+    theirs = metrics.accuracy(trained_cnn, torchattacks.MIFGSM(trained_cnn, eps=0.1, alpha=0.01, steps=10,
+                                                               decay=1.0)(x, y), y)
+    assert 0.05 < ours < 0.95, "the comparison needs a regime where the attack partly succeeds"
+    assert abs(ours - theirs) <= 0.01 + 1e-9, (ours, theirs)

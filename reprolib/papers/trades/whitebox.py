@@ -1,0 +1,180 @@
+"""TRADES §5.3, Tables 5 and 6 (MNIST rows): white-box attacks on TRADES, Madry's adversarial training and a
+natural network, and black-box transfer between them.
+
+The three SmallCNNs (REPRO_SPEC Part I §1.5 C) are one :class:`reprolib.grid.MethodGrid` (trained by the one
+loop, PGD accuracy per row, AutoAttack audits). On the seed-0 networks the section then runs every white-box
+attack of the table on the one attack core (:func:`reprolib.attacks.maximize` with its objective or step rule;
+DeepFool), a robustness profile (accuracy against ε), and Table 6's transfer: examples crafted by PGD on one
+network, evaluated on another, with the target's mean cross-entropy in brackets as the paper prints it.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+import torch
+import torch.nn.functional as F
+
+from ... import attacks, metrics
+from ...claims import claim
+from ...grid import MethodGrid, test_set
+from ...plotting import PALETTE
+
+METHODS = {"Natural": {"method": "natural"}, "Madry": {"method": "at"},
+           "TRADES(1/λ=6)": {"method": "trades", "beta": 6.0}}
+DEFENCES = ("Madry", "TRADES(1/λ=6)")
+
+# Table 5 rows 22-24 and Table 6 [P §5.3] (percent; ε = 0.3 L-inf, C&W ℓ2 0.005), REPRO_SPEC Part I §2.
+TABLE5 = {"Madry": {"eps": 0.3, "A_nat": 99.36, "FGSM^40 (PGD)": 96.01},
+          "TRADES(1/λ=6)": {"eps": 0.3, "A_nat": 99.48, "FGSM^40 (PGD)": 96.07, "C&W": 99.46}}
+TABLE6 = {("Natural", "Madry"): (97.43, 0.0078484), ("TRADES(1/λ=6)", "Madry"): (97.38, 0.0084962),
+          ("Natural", "TRADES(1/λ=6)"): (97.63, 0.0075324), ("Madry", "TRADES(1/λ=6)"): (97.66, 0.0073532)}
+
+
+def _deepfool_linf(model, x, y, *, eps):
+    """DeepFool (L-inf, iterates kept in the image range) from the clean input, then clipped to the ε-ball."""
+    x_adv, _ = attacks.deepfool(model, x, norm="linf", clip=True)
+    return torch.minimum(torch.maximum(x_adv, x - eps), x + eps).clamp(0, 1)
+
+
+def white_box_attacks(cfg: dict) -> dict:
+    """Table 5's attacks at the section's ε, as ``{name: (attack, kwargs)}`` for ``metrics.robust_accuracy``."""
+    eps, steps, step = cfg["eps"], cfg["eval_steps"], cfg["eval_step_size"]
+    return {
+        "FGSM^40 (PGD)": (attacks.pgd, {"eps": eps, "steps": steps, "step_size": step}),
+        "FGSM": (attacks.fgsm, {"eps": eps}),
+        "MI-FGSM": (attacks.pgd, {"eps": eps, "steps": 10, "step_size": eps / 10, "norm": "linf-momentum",
+                                  "random_start": False}),
+        "C&W (margin)": (attacks.pgd, {"eps": eps, "steps": steps, "step_size": step,
+                                       "objective": attacks.cw_objective}),
+        "DeepFool (L∞)": (_deepfool_linf, {"eps": eps}),
+    }
+
+
+def evaluate_suite(grid: MethodGrid, cfg: dict, progress: bool = False) -> dict:
+    """White-box accuracies, robustness profiles and transfer cells of the seed-0 networks."""
+    x, y = test_set(cfg)
+    seed = cfg["seeds"][0]
+    nets = {m: grid.trained(cfg, cfg["archs"][0], m, seed, progress)[0] for m in cfg["methods"]}
+    white = []
+    for method, model in nets.items():
+        row = {"method": method, "clean": metrics.accuracy(model, x, y)}
+        for name, (attack, kw) in white_box_attacks(cfg).items():
+            torch.manual_seed(0)
+            row[name] = metrics.robust_accuracy(model, x, y, attack=attack, progress=progress, **kw)
+        white.append(row)
+    profile = []
+    for method, model in nets.items():
+        for eps in cfg["eps_grid"]:
+            torch.manual_seed(0)
+            acc = metrics.accuracy(model, x, y) if eps == 0 else metrics.robust_accuracy(
+                model, x, y, eps=eps, steps=cfg["eval_steps"], step_size=2.5 * eps / cfg["eval_steps"])
+            profile.append({"method": method, "eps": eps, "acc": acc})
+    transfer = []
+    for source in nets:
+        torch.manual_seed(0)
+        x_adv = torch.cat([attacks.pgd(nets[source], x[i:i + 200], y[i:i + 200], eps=cfg["eps"],
+                                       steps=cfg["eval_steps"], step_size=cfg["eval_step_size"])
+                           for i in range(0, len(x), 200)])
+        for target in DEFENCES:
+            if target == source or target not in nets:
+                continue
+            with torch.no_grad():
+                ce = float(F.cross_entropy(nets[target].eval()(x_adv), y))
+            p = TABLE6.get((source, target))
+            transfer.append({"source": source, "target": target, "acc": metrics.accuracy(nets[target], x_adv, y),
+                             "ce": ce, "paper": {"acc": p[0] / 100, "ce": p[1]} if p else {}})
+    return {"white_box": white, "profile": profile, "transfer": transfer, "n": len(y), "seed": seed}
+
+
+def suite_claims(suite: dict) -> list[dict]:
+    """Table 5/6 shape (REPRO_SPEC's cpu criteria): both defences ≫ natural under every white-box attack (by
+    > 30 points under PGD, higher under the others); their clean accuracy within 1.5 points of natural's;
+    black-box (transfer) accuracy above the target's white-box PGD accuracy; transfer from the natural
+    network leaves ≥ 90%. The TRADES-vs-Madry orderings (0.06-0.3 points in the paper) are shown, not checked."""
+    white = {r["method"]: r for r in suite["white_box"]}
+    nat = white.get("Natural")
+    out = []
+    for d in DEFENCES:
+        if d not in white or nat is None:
+            continue
+        w = white[d]
+        names = [k for k in w if k not in ("method", "clean")]
+        out.append(claim(f"trades.table5.{d}.far_above_natural", f"{d}: PGD accuracy ≥ natural's + 30 points, and "
+                         "above natural's under every other white-box attack",
+                         w["FGSM^40 (PGD)"] >= nat["FGSM^40 (PGD)"] + 0.30 and all(w[k] > nat[k] for k in names),
+                         "; ".join(f"{k} {w[k]:.1%} vs {nat[k]:.1%}" for k in names)))
+        out.append(claim(f"trades.table5.{d}.clean_close", f"{d}: clean accuracy within 1.5 points of natural's",
+                         w["clean"] >= nat["clean"] - 0.015, f"{w['clean']:.2%} vs {nat['clean']:.2%}"))
+        cells = [t for t in suite["transfer"] if t["target"] == d]
+        if cells:
+            out.append(claim(f"trades.table6.{d}.black_above_white", f"{d}: every transferred attack leaves higher "
+                             "accuracy than the white-box PGD", all(t["acc"] > w["FGSM^40 (PGD)"] for t in cells),
+                             "; ".join(f"from {t['source']} {t['acc']:.1%}" for t in cells)
+                             + f"; white-box {w['FGSM^40 (PGD)']:.1%}"))
+        nat_cell = next((t for t in cells if t["source"] == "Natural"), None)
+        if nat_cell:
+            out.append(claim(f"trades.table6.{d}.natural_source", f"{d}: PGD examples transferred from the natural "
+                             "network leave ≥ 90% accuracy", nat_cell["acc"] >= 0.90, f"{nat_cell['acc']:.1%}"))
+    return out
+
+
+def white_box_frame(suite: dict) -> pd.DataFrame:
+    df = pd.DataFrame(suite["white_box"]).set_index("method")
+    return (100 * df).rename(columns={"clean": "clean (A_nat)"})
+
+
+def transfer_frame(suite: dict) -> pd.DataFrame:
+    """Table 6's layout: one row per defence, one column per source; 'accuracy % [mean CE]', ours and paper."""
+    rows = {}
+    for t in suite["transfer"]:
+        p = t["paper"]
+        rows.setdefault(t["target"], {})[(f"source: {t['source']}", "ours")] = f"{100 * t['acc']:.2f}% [{t['ce']:.4f}]"
+        rows[t["target"]][(f"source: {t['source']}", "paper (ε = 0.3)")] = (
+            f"{100 * p['acc']:.2f}% [{p['ce']:.7f}]" if p else "—")
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.columns = pd.MultiIndex.from_tuples(df.columns)
+    df.index.name = "defence"
+    return df.fillna("—")
+
+
+def profile_figure(suite: dict, train_eps: float) -> plt.Figure:
+    """Accuracy against the PGD radius for each network; the training radius marked."""
+    df = pd.DataFrame(suite["profile"])
+    fig, ax = plt.subplots(figsize=(7, 4))
+    colours = dict(zip(METHODS, sns.color_palette(PALETTE, len(METHODS))))
+    for method, g in df.groupby("method", sort=False):
+        ax.plot(g["eps"], 100 * g["acc"], marker="o", color=colours.get(method), label=method)
+    ax.axvline(train_eps, color="grey", ls=":", lw=1, label=f"training ε = {train_eps:g}")
+    ax.set(xlabel="ε (L∞, PGD with 40 steps of 2.5ε/40)", ylabel="test accuracy (%)", ylim=(-2, 102))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+class WhiteBoxGrid(MethodGrid):
+    """The three networks' grid, whose merged record also holds the attack suite and its claims. Settings that
+    only the suite reads (``eps_grid``) stay out of each training run's configuration."""
+
+    def run_config(self, cfg: dict, arch: str, method: str, seed: int) -> dict:
+        return super().run_config({k: v for k, v in cfg.items() if k != "eps_grid"}, arch, method, seed)
+
+    def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
+        out = super().compute(cfg, profile, recompute, progress)
+        suite = evaluate_suite(self, cfg, progress)
+        return {**out, "suite": suite, "claims": out["claims"] + suite_claims(suite)}
+
+
+GRID = WhiteBoxGrid("trades.table5", METHODS,
+                    notes="MNIST rows at ε = 0.1 (the paper: 0.3), a training subset and few epochs")
+
+
+def run_table5(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
+    return GRID.run(cfg, profile, recompute, progress)
+
+
+def spread(rows: list[dict]) -> pd.DataFrame:
+    """PGD accuracy of each network per seed (the yardstick for the TRADES-vs-Madry ordering)."""
+    df = pd.DataFrame(rows)
+    return (100 * df.pivot_table(index="method", columns="seed", values="adv_test_acc", sort=False)).round(2)
+
