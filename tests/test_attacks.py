@@ -137,3 +137,11 @@ def test_momentum_attack_matches_torchattacks_mifgsm(trained_cnn, batch):
                                                                decay=1.0)(x, y), y)
     assert 0.05 < ours < 0.95, "the comparison needs a regime where the attack partly succeeds"
     assert abs(ours - theirs) <= 0.01 + 1e-9, (ours, theirs)
+
+
+def test_clipped_deepfool_stays_in_the_image_range_and_still_fools(trained_cnn, batch):
+    x, y = batch
+    x_adv, r = attacks.deepfool(trained_cnn, x[:32], norm="linf", clip=True)
+    assert x_adv.min() >= 0 and x_adv.max() <= 1
+    assert torch.allclose(r, (x_adv - x[:32]).flatten(1).abs().amax(1))
+    assert metrics.accuracy(trained_cnn, x_adv, y[:32]) < metrics.accuracy(trained_cnn, x[:32], y[:32])
