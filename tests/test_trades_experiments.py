@@ -1,0 +1,123 @@
+"""The TRADES and cake experiment sections' own logic, without training: the binary data and loss of Table 3,
+the claims of Tables 3-5 (each must hold on the paper's own numbers, or it is mis-encoded), Spearman's ρ,
+and the paper values against REPRO_SPEC."""
+import re
+
+import pytest
+import torch
+import torch.nn as nn
+
+from reprolib import losses, profiles
+from reprolib.errors import ConfigError
+from reprolib.papers.trades import sensitivity, tightness, whitebox
+from reprolib.paths import REPO_ROOT
+
+SPEC = REPO_ROOT.parent / "shared" / "REPRO_SPEC.md"
+
+
+def test_binary_split_is_digits_one_and_three_labelled_minus_and_plus_one():
+    x, y = tightness.binary_split([1, 3], "test", None, 0)
+    assert len(y) == 2145 and set(y.tolist()) == {-1.0, 1.0}  # 1,135 ones and 1,010 threes (REPRO_SPEC)
+    assert int((y == -1).sum()) == 1135 and x.min() >= 0 and x.max() <= 1
+
+
+class _Constant(nn.Module):
+    """A scalar-score model whose score does not depend on the input (its gradient is 0): no attack changes it."""
+
+    def __init__(self, c: float):
+        super().__init__()
+        self.c = nn.Parameter(torch.tensor(c))
+
+    def forward(self, x):
+        return self.c + 0 * x.flatten(1).sum(1, keepdim=True)
+
+
+@pytest.mark.parametrize("c, lam", [(0.5, 2.0), (2.0, 5.0), (-0.3, 3.0)])
+def test_hinge_trades_loss_of_a_constant_score_is_its_closed_form(c, lam):
+    x, y = torch.rand(6, 1, 4, 4), torch.tensor([1.0, -1.0, 1.0, 1.0, -1.0, 1.0])
+    loss, stats = losses.build("hinge_trades", eps=0.1, steps=3, step_size=0.05, lam=lam)(_Constant(c), x, y)
+    nat = torch.relu(1 - y * c).mean()
+    assert torch.isclose(loss, nat + max(0.0, 1 - c * c / lam))
+    assert torch.isclose(losses.build("hinge")(_Constant(c), x, y)[0], nat)
+
+
+def test_hinge_trades_rejects_a_non_positive_lambda():
+    with pytest.raises(ConfigError, match=r"lam=0"):
+        losses.build("hinge_trades", eps=0.1, lam=0.0)
+
+
+def test_spearman_matches_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(12, generator=g).tolist(), torch.rand(12, generator=g).tolist()
+    b[3] = b[5]  # a tie
+    assert sensitivity.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+
+
+def _paper_rows(dataset: str) -> list[dict]:
+    arch = sensitivity.PAPER_ARCH[dataset]
+    return [{"arch": arch, "method": m, "seed": 0, **v} for m, v in sensitivity.PAPER[arch].items()]
+
+
+@pytest.mark.parametrize("dataset, kind", [("mnist", "mnist"), ("cifar10", "companion")])
+def test_table4_claims_hold_on_the_papers_own_columns(dataset, kind):
+    checks = sensitivity.table4_claims(_paper_rows(dataset), kind)
+    assert {c["id"].rsplit(".", 1)[1] for c in checks} == {"robust_rises", "clean_weakly_falls" if kind == "mnist"
+                                                           else "clean_falls"}
+    assert all(c["passed"] for c in checks), [(c["id"], c["evidence"]) for c in checks]
+
+
+def test_table3_claims_hold_on_the_papers_own_rows():
+    rows = [{"lam": lam, "kind": "TRADES", "a_rob": a / 100, "delta": d} for lam, (a, _, d) in tightness.PAPER.items()]
+    checks = tightness.table3_claims(rows)
+    assert len(checks) == 3 and all(c["passed"] for c in checks)
+
+
+def test_whitebox_suite_claims_on_a_table_that_should_pass_and_one_that_should_not():
+    white = [{"method": "Natural", "clean": 0.99, "FGSM^40 (PGD)": 0.30, "FGSM": 0.6, "MI-FGSM": 0.4, "C&W (margin)": 0.3,
+              "DeepFool (L∞)": 0.5}]
+    white += [{"method": d, "clean": 0.985, "FGSM^40 (PGD)": 0.9, "FGSM": 0.95, "MI-FGSM": 0.93, "C&W (margin)": 0.9,
+               "DeepFool (L∞)": 0.96} for d in whitebox.DEFENCES]
+    transfer = [{"source": s, "target": t, "acc": 0.97} for s in ("Natural", *whitebox.DEFENCES)
+                for t in whitebox.DEFENCES if s != t]
+    assert all(c["passed"] for c in whitebox.suite_claims({"white_box": white, "transfer": transfer}))
+    for t in transfer:
+        t["acc"] = 0.85  # transfer below white-box accuracy: gradient masking would look like this
+    failed = {c["id"] for c in whitebox.suite_claims({"white_box": white, "transfer": transfer}) if not c["passed"]}
+    assert failed == {f"trades.table6.{d}.{k}" for d in whitebox.DEFENCES for k in ("black_above_white",
+                                                                                   "natural_source")}
+
+
+def test_whitebox_run_configuration_leaves_out_the_profile_radii():
+    cfg = profiles.resolve("trades/whitebox", "smoke")
+    a = whitebox.GRID.run_config(cfg, "SmallCNN", "Madry", 0)
+    b = whitebox.GRID.run_config({**cfg, "eps_grid": [0.0, 0.5]}, "SmallCNN", "Madry", 0)
+    assert a == b and "eps_grid" not in a
+
+
+@pytest.fixture(scope="module")
+def spec_text():
+    if not SPEC.exists():
+        pytest.skip(f"{SPEC} not present in this checkout")
+    return SPEC.read_text()
+
+
+def test_table3_and_table4_values_match_the_spec(spec_text):
+    t3 = spec_text[spec_text.index("### trades.table3"):spec_text.index("### trades.table4")]
+    for lam, values in tightness.PAPER.items():
+        line = next(l for l in t3.splitlines() if l.startswith(f"| {lam:.1f} |"))
+        assert tuple(float(v) for v in re.findall(r"\d+\.\d+", line)[1:]) == values
+    t4 = spec_text[spec_text.index("### trades.table4"):spec_text.index("### trades.table5")]
+    for beta in sensitivity.PERCENT["mnist"]:
+        line = next(l for l in t4.splitlines() if l.startswith(f"| {beta:.1f} |"))
+        numbers = tuple(float(v) for v in re.findall(r"\d+\.\d+", line)[1:])
+        assert numbers == sensitivity.PERCENT["mnist"][beta] + sensitivity.PERCENT["cifar10"][beta]
+
+
+def test_table5_and_table6_values_match_the_spec(spec_text):
+    section = spec_text[spec_text.index("### trades.table5"):spec_text.index("### trades.table7")]
+    assert "| 22 | Madry et al. (2018) | robust opt. | FGSM^40 (PGD) | MNIST | 0.3 (ℓ∞) | 99.36% | 96.01% |" in section
+    assert "| 23 | TRADES (1/λ = 6.0) | regularization | FGSM^40 (PGD) | MNIST | 0.3 (ℓ∞) | 99.48% | 96.07% |" in section
+    assert "| 24 | TRADES (1/λ = 6.0) | regularization | C&W | MNIST | 0.005 (ℓ2) | 99.48% | 99.46% |" in section
+    for (source, target), (acc, ce) in whitebox.TABLE6.items():
+        assert f"{acc:.2f}% [{ce}]" in section, (source, target)
