@@ -43,7 +43,41 @@ def closing_numbers(profile: str = "cpu") -> dict[str, str]:
         "thm2-half": _pct(half and half["upper"]),
         "t2-beta-verdict": _beta_verdict(t1, t6),
         "sep-ratio": "—" if mnist is None else f"{mnist['train_train'] / (2 * mnist['eps']):.1f}",
+        **_table4_numbers(load("trades.table4"), load("trades.table4_companion")),
+        **_bn_numbers(load("cake.table3")),
     }
+
+
+def _means_by_weight(record: dict | None, key: str) -> dict[float, float]:
+    """{1/λ: mean of ``key`` over seeds} of a TRADES Table 4 record (natural training as 0)."""
+    out: dict[float, list[float]] = {}
+    for r in (record or {}).get("rows", []):
+        beta = 0.0 if r["method"] == "Natural" else float(r["method"].split("=")[1].rstrip(")"))
+        out.setdefault(beta, []).append(r[key])
+    return {b: sum(v) / len(v) for b, v in sorted(out.items())}
+
+
+def _table4_numbers(t4: dict | None, companion: dict | None) -> dict[str, str]:
+    """TRADES Table 4: robust and clean accuracy at the ends of the 1/λ grid, MNIST and its companion."""
+    out = {}
+    for tag, rec in (("t4", t4), ("t4c", companion)):
+        rob, nat = _means_by_weight(rec, "adv_test_acc"), _means_by_weight(rec, "test_acc")
+        lo, hi = (min(rob), max(rob)) if rob else (None, None)
+        out[f"{tag}-lo"] = "—" if lo is None else f"{lo:g}"
+        out[f"{tag}-hi"] = "—" if hi is None else f"{hi:g}"
+        out[f"{tag}-rob-lo"], out[f"{tag}-rob-hi"] = _pct(rob.get(lo)), _pct(rob.get(hi))
+        out[f"{tag}-nat-lo"], out[f"{tag}-nat-hi"] = _pct(nat.get(lo)), _pct(nat.get(hi))
+    out["t4c-dataset"] = "—" if companion is None else companion["config"]["dataset"]
+    return out
+
+
+def _bn_numbers(t3: dict | None) -> dict[str, str]:
+    """cake Table 3: how many of its claims hold, the large effects and the small (BN) ones apart."""
+    claims = (t3 or {}).get("claims", [])
+    large = [c for c in claims if not c.get("small_effect")]
+    small = [c for c in claims if c.get("small_effect")]
+    return {"bn-large": "—" if not large else f"{sum(c['passed'] for c in large)} of {len(large)}",
+            "bn-small": "—" if not small else f"{sum(c['passed'] for c in small)} of {len(small)}"}
 
 
 def _beta_verdict(t1: dict | None, t6: dict | None) -> str:
