@@ -14,6 +14,15 @@ torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_thread
 
 
 @pytest.fixture(scope="session")
+def spec_text() -> str:
+    """The text of ``../shared/REPRO_SPEC.md`` (the papers' numbers); tests comparing against it skip without it."""
+    spec = Path(__file__).resolve().parents[1].parent / "shared" / "REPRO_SPEC.md"
+    if not spec.exists():
+        pytest.skip(f"{spec} not present in this checkout")
+    return spec.read_text()
+
+
+@pytest.fixture(scope="session")
 def session_tmp() -> Path:
     return _TMP
 

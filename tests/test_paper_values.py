@@ -5,16 +5,9 @@ from pathlib import Path
 import pytest
 
 from reprolib.papers.closer_look import table2, values as paper_values
-from reprolib.paths import REPO_ROOT
-
-SPEC = REPO_ROOT.parent / "shared" / "REPRO_SPEC.md"
 
 
-@pytest.fixture(scope="module")
-def spec_text():
-    if not SPEC.exists():
-        pytest.skip(f"{SPEC} not present in this checkout")
-    return SPEC.read_text()
+
 
 
 def test_table2_rows_match_the_spec(spec_text):

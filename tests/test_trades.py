@@ -15,9 +15,7 @@ from reprolib.papers.trades import decomposition as D
 from reprolib.papers.trades import fig1 as F1
 from reprolib.papers.trades import surrogates as S
 from reprolib.papers.trades import toy, values
-from reprolib.paths import REPO_ROOT
 
-SPEC = REPO_ROOT.parent / "shared" / "REPRO_SPEC.md"
 EPS = (0.05, 0.1, 0.2, 0.25, 0.3)
 
 # ----------------------------------------------------------------------------- the toy example, exact
@@ -209,11 +207,6 @@ def test_algorithm_needs_trajectory_at_least_k():
 # ----------------------------------------------------------------------------- paper values vs the spec
 
 
-@pytest.fixture(scope="module")
-def spec_text():
-    if not SPEC.exists():
-        pytest.skip(f"{SPEC} not present in this checkout")
-    return SPEC.read_text()
 
 
 def test_psi_table_matches_the_spec(spec_text):

@@ -10,9 +10,7 @@ import torch.nn as nn
 from reprolib import losses, profiles
 from reprolib.errors import ConfigError
 from reprolib.papers.trades import sensitivity, tightness, whitebox
-from reprolib.paths import REPO_ROOT
 
-SPEC = REPO_ROOT.parent / "shared" / "REPRO_SPEC.md"
 
 
 def test_binary_split_is_digits_one_and_three_labelled_minus_and_plus_one():
@@ -95,11 +93,6 @@ def test_whitebox_run_configuration_leaves_out_the_profile_radii():
     assert a == b and "eps_grid" not in a
 
 
-@pytest.fixture(scope="module")
-def spec_text():
-    if not SPEC.exists():
-        pytest.skip(f"{SPEC} not present in this checkout")
-    return SPEC.read_text()
 
 
 def test_table3_and_table4_values_match_the_spec(spec_text):
