@@ -114,3 +114,12 @@ def test_table5_and_table6_values_match_the_spec(spec_text):
     assert "| 24 | TRADES (1/λ = 6.0) | regularization | C&W | MNIST | 0.005 (ℓ2) | 99.48% | 99.46% |" in section
     for (source, target), (acc, ce) in whitebox.TABLE6.items():
         assert f"{acc:.2f}% [{ce}]" in section, (source, target)
+
+
+def test_cifar_rows_of_tables_5_and_7_match_the_spec(spec_text):
+    section = spec_text[spec_text.index("### trades.table5"):spec_text.index("### trades.fig1")]
+    for row in whitebox.TABLE5_CIFAR:
+        line = f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} | CIFAR10 | {row[4]} | {row[5]} | {row[6]} |"
+        assert line in section, row
+    for (source, target), (acc, ce) in whitebox.TABLE7.items():
+        assert f"{acc:.2f}% [{ce}]" in section, (source, target)

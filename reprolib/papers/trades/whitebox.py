@@ -27,6 +27,32 @@ DEFENCES = ("Madry", "TRADES(1/λ=6)")
 # Table 5 rows 22-24 and Table 6 [P §5.3] (percent; ε = 0.3 L-inf, C&W ℓ2 0.005), REPRO_SPEC Part I §2.
 TABLE5 = {"Madry": {"eps": 0.3, "A_nat": 99.36, "FGSM^40 (PGD)": 96.01},
           "TRADES(1/λ=6)": {"eps": 0.3, "A_nat": 99.48, "FGSM^40 (PGD)": 96.07, "C&W": 99.46}}
+# Table 5 rows 1-20 (CIFAR-10) and Table 7 [P §5.3], shown with the paper's numbers (not rerun at cpu): (row,
+# defence, type, attack, distance, A_nat, A_rob), as REPRO_SPEC reconstructs them.
+TABLE5_CIFAR = (
+    (1, "Buckman et al. (2018)", "gradient mask", "Athalye et al. (2018)", "0.031 (ℓ∞)", "–", "0%"),
+    (2, "Ma et al. (2018)", "gradient mask", "Athalye et al. (2018)", "0.031 (ℓ∞)", "–", "5%"),
+    (3, "Dhillon et al. (2018)", "gradient mask", "Athalye et al. (2018)", "0.031 (ℓ∞)", "–", "0%"),
+    (4, "Song et al. (2018)", "gradient mask", "Athalye et al. (2018)", "0.031 (ℓ∞)", "–", "9%"),
+    (5, "Na et al. (2017)", "gradient mask", "Athalye et al. (2018)", "0.015 (ℓ∞)", "–", "15%"),
+    (6, "Wong et al. (2018)", "robust opt.", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "27.07%", "23.54%"),
+    (7, "Madry et al. (2018)", "robust opt.", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "87.30%", "47.04%"),
+    (8, "Zheng et al. (2016)", "regularization", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "94.64%", "0.15%"),
+    (9, "Kurakin et al. (2017)", "regularization", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "85.25%", "45.89%"),
+    (10, "Ross & Doshi-Velez (2017)", "regularization", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "95.34%", "0%"),
+    (11, "TRADES (1/λ = 1.0)", "regularization", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "88.64%", "49.14%"),
+    (12, "TRADES (1/λ = 6.0)", "regularization", "FGSM^20 (PGD)", "0.031 (ℓ∞)", "84.92%", "56.61%"),
+    (13, "TRADES (1/λ = 1.0)", "regularization", "DeepFool (ℓ∞)", "0.031 (ℓ∞)", "88.64%", "59.10%"),
+    (14, "TRADES (1/λ = 6.0)", "regularization", "DeepFool (ℓ∞)", "0.031 (ℓ∞)", "84.92%", "61.38%"),
+    (15, "TRADES (1/λ = 1.0)", "regularization", "LBFGSAttack", "0.031 (ℓ∞)", "88.64%", "84.41%"),
+    (16, "TRADES (1/λ = 6.0)", "regularization", "LBFGSAttack", "0.031 (ℓ∞)", "84.92%", "81.58%"),
+    (17, "TRADES (1/λ = 1.0)", "regularization", "MI-FGSM", "0.031 (ℓ∞)", "88.64%", "51.26%"),
+    (18, "TRADES (1/λ = 6.0)", "regularization", "MI-FGSM", "0.031 (ℓ∞)", "84.92%", "57.95%"),
+    (19, "TRADES (1/λ = 1.0)", "regularization", "C&W", "0.031 (ℓ∞)", "88.64%", "84.03%"),
+    (20, "TRADES (1/λ = 6.0)", "regularization", "C&W", "0.031 (ℓ∞)", "84.92%", "81.24%"),
+)
+TABLE7 = {("Natural", "Madry"): (84.39, 0.0519784), ("TRADES", "Madry"): (66.00, 0.1252672),
+          ("Natural", "TRADES"): (87.60, 0.0380258), ("Madry", "TRADES"): (70.14, 0.0885364)}
 TABLE6 = {("Natural", "Madry"): (97.43, 0.0078484), ("TRADES(1/λ=6)", "Madry"): (97.38, 0.0084962),
           ("Natural", "TRADES(1/λ=6)"): (97.63, 0.0075324), ("Madry", "TRADES(1/λ=6)"): (97.66, 0.0073532)}
 
@@ -136,6 +162,15 @@ def transfer_frame(suite: dict) -> pd.DataFrame:
     df.columns = pd.MultiIndex.from_tuples(df.columns)
     df.index.name = "defence"
     return df.fillna("—")
+
+
+def cifar_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The paper's CIFAR-10 rows of Table 5 and its Table 7 (defence × source, 'accuracy [mean CE]')."""
+    t5 = pd.DataFrame(TABLE5_CIFAR, columns=["row", "defence", "type", "attack", "distance", "A_nat", "A_rob"])
+    t7 = pd.DataFrame({f"source: {s}": {d: f"{a:.2f}% [{ce}]" for (s2, d), (a, ce) in TABLE7.items() if s2 == s}
+                       for s in ("Natural", "Madry", "TRADES")}).fillna("—")
+    t7.index.name = "defence"
+    return t5.set_index("row"), t7
 
 
 def profile_figure(suite: dict, train_eps: float) -> plt.Figure:
