@@ -76,11 +76,13 @@ class MethodGrid:
     paper: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
     claims: Callable[[list[dict]], list[dict]] = lambda rows: []
     notes: str = "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"
+    extra_keys: tuple[str, ...] = ()  # the section's settings that no training run reads (kept out of its hash)
 
     # ---- one run -------------------------------------------------------------------------------------------
     def run_config(self, cfg: dict, arch: str, method: str, seed: int) -> dict:
-        """The stored configuration of one run: the shared settings without the grid, plus the method's preset."""
-        base = {k: v for k, v in cfg.items() if k not in GRID_KEYS + AUDIT_KEYS}
+        """The stored configuration of one run: the shared settings without the grid (and ``extra_keys``), plus
+        the method's preset."""
+        base = {k: v for k, v in cfg.items() if k not in GRID_KEYS + AUDIT_KEYS + self.extra_keys}
         return {**base, "arch": arch, "method": method, "method_spec": self.methods[method], "seed": seed}
 
     def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False):

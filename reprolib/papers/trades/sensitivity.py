@@ -98,9 +98,10 @@ def table4_claims(rows: list[dict], dataset: str = "mnist") -> list[dict]:
     return out
 
 
-GRID = MethodGrid("trades.table4", METHODS, PAPER, table4_claims)
+GRID = MethodGrid("trades.table4", METHODS, PAPER, table4_claims, extra_keys=("companion",))
 COMPANION = MethodGrid("trades.table4_companion", METHODS, PAPER, lambda rows: table4_claims(rows, "companion"),
-                       notes="the CIFAR-10 column's protocol on the dataset in the configuration")
+                       notes="the CIFAR-10 column's protocol on the dataset in the configuration",
+                       extra_keys=("companion",))
 
 
 def grids(cfg: dict) -> list[tuple[MethodGrid, dict]]:
