@@ -186,6 +186,8 @@ class MethodGrid:
             rec = results.cached_run(self.artifact, profile=profile, recompute=recompute, config=config,
                                      compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
             row = {k: rec.get(k) for k in ROW_KEYS}
+            # the last epoch's mean training loss terms (a network that did not fit shows here first)
+            row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
             row["paper"] = dict(self.paper.get(arch, {}).get(method, {}))
             rows.append(row)
             if (arch, method, seed) in to_audit:

@@ -82,12 +82,40 @@ def table3_claims(rows: list[dict]) -> list[dict]:
                              f"{arch}: the Lipschitz constant falls from 1/λ = 1 to 1/λ = 3",
                              tr_l[3.0] < tr_l[1.0], f"1/λ=1 {tr_l[1.0]:.2f} vs 1/λ=3 {tr_l[3.0]:.2f}"))
     out += _bn_claims(rows)
+    unfit = unfitted(rows)
+    out.append(claim("cake.table3.all_fitted", f"Every network fitted its training data (final training cross-entropy "
+                     f"below {UNFIT_CE:g})", not unfit, "; ".join(f"{r['arch']} {r['method']} seed {r['seed']}: "
+                                                               f"{r['final_loss'].get('ce', float('nan')):.2f}"
+                                                               for r in unfit) or "all below"))
+    for c in out[:-1]:  # a claim resting on such a network says so
+        involved = [f"{r['arch']} {r['method']} (seed {r['seed']})" for r in unfit if _involves(c["id"], r)]
+        if involved:
+            c["evidence"] += f" — rests in part on a network that did not fit: {', '.join(involved)}"
     return out
 
 
+UNFIT_CE = 1.0  # mean training cross-entropy at the last epoch: above 1 the true class averages < 37% probability
+
+
+def _involves(claim_id: str, row: dict) -> bool:
+    """Whether the check ``claim_id`` of :func:`table3_claims` reads ``row``."""
+    if claim_id.endswith("trades_bn_more_robust"):
+        return row["method"] != "Natural"
+    if claim_id.endswith("natural_bn2_less_robust"):
+        return row["method"] == "Natural" and row["arch"] in ("CNN1", "CNN1_BN2")
+    return claim_id.startswith(f"cake.table3.{row['arch']}.")
+
+
+def unfitted(rows: list[dict]) -> list[dict]:
+    """Runs whose last training epoch ended with a mean cross-entropy above :data:`UNFIT_CE`: networks that did not
+    fit their training data (their small Lipschitz constants come with small logits, not with robustness)."""
+    return [r for r in rows if (r.get("final_loss") or {}).get("ce", 0.0) > UNFIT_CE]
+
+
 def _spread(rows: list[dict], arch: str, method: str, key: str) -> str:
+    """The spread of an accuracy over the seeds of one row, in points."""
     vals = [r[key] for r in rows if r["arch"] == arch and r["method"] == method]
-    return f" (sd {np.std(vals, ddof=1):.3g} over {len(vals)} seeds)" if len(vals) > 1 else " (one seed)"
+    return f" (sd {100 * np.std(vals, ddof=1):.1f} points over {len(vals)} seeds)" if len(vals) > 1 else " (one seed)"
 
 
 def _bn_claims(rows: list[dict]) -> list[dict]:
