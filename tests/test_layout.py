@@ -106,11 +106,17 @@ def test_every_committed_cpu_record_is_found_by_todays_code(monkeypatch):
 
 
 @pytest.mark.parametrize("section, artifact", [("closer_look/table2", "closer_look.table2"),
-                                               ("closer_look/dropout", "closer_look.table4")])
+                                               ("closer_look/dropout", "closer_look.table4"),
+                                               ("cake/table3", "cake.table3"), ("trades/table4", "trades.table4")])
 def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artifact):
     """A grid record's rows and audits are rebuilt from the stored runs (no training, no attack allowed) and
     equal the committed ones: re-merging a grid under new settings leaves its numbers untouched."""
+    from reprolib.papers.cake import table3 as cake_table3
     from reprolib.papers.closer_look import table2
+    from reprolib.papers.trades import sensitivity
+
+    grids = {"closer_look.table2": table2.TABLE2_GRID, "closer_look.table4": table2.TABLE4_GRID,
+             "cake.table3": cake_table3.GRID, "trades.table4": sensitivity.GRID}
 
     def refuse(*args, **kwargs):
         raise AssertionError(f"{artifact}: a run or an audit would be recomputed")
@@ -120,7 +126,6 @@ def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artif
     monkeypatch.setattr(results, "attach", lambda *a, compute, **k: real_attach(*a, compute=refuse, **k))
     monkeypatch.setenv("REPROLIB_RESULTS", str(REPO_ROOT / "results"))
     stored = results.load(artifact, "cpu")
-    grid = table2.TABLE4_GRID if artifact.endswith("table4") else table2.TABLE2_GRID
-    out = grid.compute(profiles.resolve(section, "cpu"), "cpu", progress=False)
+    out = grids[artifact].compute(profiles.resolve(section, "cpu"), "cpu", progress=False)
     assert out["rows"] == stored["rows"] and out["claims"] == stored["claims"]
     assert {k: v for k, v in out["audit"].items()} == stored["audit"]
