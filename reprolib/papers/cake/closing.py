@@ -3,6 +3,7 @@ the book's own numbers that support or qualify it, read from the stored records 
 from __future__ import annotations
 
 from ... import results
+from ..trades.sensitivity import per_weight
 
 
 def _pct(v) -> str:
@@ -48,20 +49,12 @@ def closing_numbers(profile: str = "cpu") -> dict[str, str]:
     }
 
 
-def _means_by_weight(record: dict | None, key: str) -> dict[float, float]:
-    """{1/λ: mean of ``key`` over seeds} of a TRADES Table 4 record (natural training as 0)."""
-    out: dict[float, list[float]] = {}
-    for r in (record or {}).get("rows", []):
-        beta = 0.0 if r["method"] == "Natural" else float(r["method"].split("=")[1].rstrip(")"))
-        out.setdefault(beta, []).append(r[key])
-    return {b: sum(v) / len(v) for b, v in sorted(out.items())}
-
-
 def _table4_numbers(t4: dict | None, companion: dict | None) -> dict[str, str]:
     """TRADES Table 4: robust and clean accuracy at the ends of the 1/λ grid, MNIST and its companion."""
     out = {}
     for tag, rec in (("t4", t4), ("t4c", companion)):
-        rob, nat = _means_by_weight(rec, "adv_test_acc"), _means_by_weight(rec, "test_acc")
+        rows = (rec or {}).get("rows", [])
+        rob, nat = per_weight(rows, "adv_test_acc"), per_weight(rows, "test_acc")
         lo, hi = (min(rob), max(rob)) if rob else (None, None)
         out[f"{tag}-lo"] = "—" if lo is None else f"{lo:g}"
         out[f"{tag}-hi"] = "—" if hi is None else f"{hi:g}"

@@ -54,7 +54,8 @@ def spearman(x: list[float], y: list[float]) -> float:
     return float(np.corrcoef(rx, ry)[0, 1])
 
 
-def _per_beta(rows: list[dict], key: str) -> dict[float, float]:
+def per_weight(rows: list[dict], key: str) -> dict[float, float]:
+    """{1/λ: mean of ``key`` over seeds (and architectures)}, natural training as 0, in increasing 1/λ."""
     archs = {r["arch"] for r in rows}
     out = {}
     for method in dict.fromkeys(r["method"] for r in rows):
@@ -68,7 +69,7 @@ def table4_claims(rows: list[dict], dataset: str = "mnist") -> list[dict]:
     1/λ = 6 above 1/λ = 1); every TRADES model far above natural training (+30 points); clean accuracy falls
     with 1/λ at most weakly on MNIST (the largest 1/λ no more than 0.3 points above the smallest), strictly
     on the companion grid (CIFAR-10, or its Fashion-MNIST stand-in: the paper's CIFAR column drops 5 points)."""
-    rob, nat = _per_beta(rows, "adv_test_acc"), _per_beta(rows, "test_acc")
+    rob, nat = per_weight(rows, "adv_test_acc"), per_weight(rows, "test_acc")
     pre = f"trades.table4.{dataset}"
     out = []
     betas = list(rob)
