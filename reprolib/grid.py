@@ -208,8 +208,10 @@ class MethodGrid:
             compute=lambda: self.compute(cfg, profile, recompute=recompute, progress=progress))}
 
     def sweep(self) -> Sweep:
-        return Sweep(points=self.points, run=lambda cfg, profile, progress=False: self.compute(
-            cfg, profile, progress=progress), stored=self.stored)
+        # a point stores its run (and audit) only: what a subclass adds to the merged record is computed once, by
+        # the section's own run, not once per point
+        return Sweep(points=self.points, run=lambda cfg, profile, progress=False: MethodGrid.compute(
+            self, cfg, profile, progress=progress), stored=self.stored)
 
     def summary(self, rows: list[dict]) -> list[dict]:
         """Mean (and standard deviation over seeds) per (arch, method), with the paper's values attached."""
