@@ -82,6 +82,17 @@ def p4_max_pool2d(x: torch.Tensor, kernel_size: int = 2, stride: int | None = No
     return F.max_pool2d(x.flatten(1, 2), kernel_size, stride).unflatten(1, x.shape[1:3])
 
 
+def rot90_field(y: torch.Tensor, r: int = 1) -> torch.Tensor:
+    """The action of a rotation by r·90° on a p4 field N×C×4×H×W: rotate every map, shift the rotation axis."""
+    return torch.roll(torch.rot90(y, r, dims=(-2, -1)), r, dims=2)
+
+
+def equivariance_error(features: nn.Module, x: torch.Tensor) -> float:
+    """max |F(rot90 x) - rot90·F(x)| over the batch: 0 up to float rounding for a p4-equivariant ``features``."""
+    with torch.no_grad():
+        return float((features(torch.rot90(x, 1, dims=(-2, -1))) - rot90_field(features(x))).abs().max())
+
+
 def p4_pool(x: torch.Tensor) -> torch.Tensor:
     """Max over the rotation axis: p4 field N×C×4×H×W → N×C×H×W (rotation-equivariant planar maps)."""
     return x.amax(2)
@@ -94,15 +105,16 @@ class GCNN(nn.Module):
     :meth:`features` is 90°-equivariant but the logits are not rotation-invariant (REPRO_SPEC erratum 28).
     """
 
-    def __init__(self, num_classes: int = 10):
+    def __init__(self, num_classes: int = 10, pre: nn.Module | None = None):
         super().__init__()
+        self.pre = pre or nn.Identity()  # the input map (the registry's GCNN normalises as StdCNN does)
         self.conv1, self.conv2 = P4ConvZ2(1, 10, 3), P4ConvP4(10, 10, 3)
         self.conv3, self.conv4 = P4ConvP4(10, 20, 3), P4ConvP4(20, 20, 3)
         self.fc1, self.drop, self.fc2 = nn.Linear(1280, 50), nn.Dropout(0.5), nn.Linear(50, num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """N×1×28×28 → p4 field N×20×4×4×4 (layers 1-6 of the table, before flattening)."""
-        x = p4_max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))))
+        x = p4_max_pool2d(F.relu(self.conv2(F.relu(self.conv1(self.pre(x))))))
         return p4_max_pool2d(F.relu(self.conv4(F.relu(self.conv3(x)))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,7 @@ from . import audit, data, losses, metrics, models, results
 from .claims import claim
 from .paths import artifacts_dir
 from .sections import Sweep
+from .invariance import Augmentation
 from .train import TrainConfig, default_device, fit
 
 GRID_KEYS = ("archs", "methods", "seeds", "spread_methods", "spread_seeds")
@@ -77,6 +78,13 @@ class MethodGrid:
     claims: Callable[[list[dict]], list[dict]] = lambda rows: []
     notes: str = "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"
     extra_keys: tuple[str, ...] = ()  # the section's settings that no training run reads (kept out of its hash)
+    row_keys: tuple[str, ...] = ()  # what :meth:`evaluate` adds to a run record that the table's rows carry
+    runs_artifact: str | None = None  # another grid's runs and checkpoints, read instead of this one's own
+
+    @property
+    def store(self) -> str:
+        """The name under which this grid's runs and checkpoints are stored."""
+        return self.runs_artifact or self.artifact
 
     # ---- one run -------------------------------------------------------------------------------------------
     def run_config(self, cfg: dict, arch: str, method: str, seed: int) -> dict:
@@ -93,8 +101,9 @@ class MethodGrid:
         x, y = _tensors(data.load(cfg["dataset"], "train").subset(cfg["n_train"], seed=seed), dev)
         spec = dict(self.methods[method])
         name = spec.pop("method")
-        if name in ("at", "rst", "trades"):
-            spec.update(eps=cfg["eps"], steps=cfg["attack_steps"], step_size=cfg["attack_step_size"])
+        aug = spec.pop("augment", None)  # {"degrees": θ, "shift": i}: Aug-R / Aug-T / Aug-RT of every batch
+        if name in ("at", "rst", "trades"):  # the section's threat model unless the preset names its own
+            spec = {"eps": cfg["eps"], "steps": cfg["attack_steps"], "step_size": cfg["attack_step_size"], **spec}
         elif name == "llr":  # 2 steps of eps/2 (closer_look code)
             spec.update(eps=cfg["eps"], step_size=cfg["eps"] / 2)
         loss_fn = losses.build(name, **spec)
@@ -103,20 +112,26 @@ class MethodGrid:
                            reduction=cfg["reduction"], precision=cfg["precision"], seed=seed)
         model = models.build(arch).to(dev)
         run_id = results.config_hash({**self.run_config(cfg, arch, method, seed), "seed": None})[:10]
-        ckpt = artifacts_dir().joinpath(*self.artifact.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
+        ckpt = artifacts_dir().joinpath(*self.store.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
         hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress,
-                   desc=f"{arch} {method} s{seed}")
+                   desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None)
         return model.eval(), hist
 
-    def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
-        model, hist = self.trained(cfg, arch, method, seed, progress)
+    def evaluate(self, model, cfg: dict, seed: int, progress: bool) -> dict:
+        """A trained run's measurements (stored in its run record): clean and PGD accuracy on the training and
+        test subsets, the local Lipschitz estimate and the gaps. A grid whose rows are other quantities
+        overrides this (and names them in ``row_keys``)."""
         dev = default_device()
         ev_train = None if cfg["n_eval_train"] == 0 else _tensors(
             data.load(cfg["dataset"], "train").subset(cfg["n_eval_train"], seed=seed + 1), dev)
+        return metrics.evaluate(model, ev_train, test_set(cfg, dev), eps=cfg["eps"], steps=cfg["eval_steps"],
+                                step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
+                                lip_step_size=cfg["lip_step_size"], progress=progress)
+
+    def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
+        model, hist = self.trained(cfg, arch, method, seed, progress)
         t = time.perf_counter()
-        m = metrics.evaluate(model, ev_train, test_set(cfg, dev), eps=cfg["eps"], steps=cfg["eval_steps"],
-                             step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
-                             lip_step_size=cfg["lip_step_size"], progress=progress)
+        m = self.evaluate(model, cfg, seed, progress)
         return {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
                 "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
 
@@ -166,7 +181,7 @@ class MethodGrid:
         to_audit = set(self.audited(cfg))
         for arch, method, seed in grid(cfg):
             config = self.run_config(cfg, arch, method, seed)
-            path = results.run_path(self.artifact, profile, config)
+            path = results.run_path(self.store, profile, config)
             if not path.exists():
                 return False
             record = json.loads(path.read_text())
@@ -183,16 +198,16 @@ class MethodGrid:
         to_audit = set(self.audited(cfg))
         for arch, method, seed in grid(cfg):
             config = self.run_config(cfg, arch, method, seed)
-            rec = results.cached_run(self.artifact, profile=profile, recompute=recompute, config=config,
+            rec = results.cached_run(self.store, profile=profile, recompute=recompute, config=config,
                                      compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
-            row = {k: rec.get(k) for k in ROW_KEYS}
+            row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
             # the last epoch's mean training loss terms (a network that did not fit shows here first)
             row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
             row["paper"] = dict(self.paper.get(arch, {}).get(method, {}))
             rows.append(row)
             if (arch, method, seed) in to_audit:
                 audits.append(results.attach(
-                    self.artifact, profile=profile, config=config, key="audit",
+                    self.store, profile=profile, config=config, key="audit",
                     attachment=self.audit_config(cfg), recompute=recompute,
                     compute=lambda: self._audit(cfg, arch, method, seed, row, progress)))
                 labels.append({"arch": arch, "method": method, "seed": seed})

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import pandas as pd
@@ -82,6 +83,21 @@ def augment(x: torch.Tensor, *, degrees: float = 0.0, shift: float = 0.0,
     _check_range("degrees", degrees)
     _check_range("shift", shift)
     return _apply(x, _draws(len(x), generator), degrees, shift)
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Aug-R(θ) / Aug-T(i) / Aug-RT as a training data path: ``Augmentation(degrees=θ, shift=i)(xb, generator)``
+    (for :func:`reprolib.train.fit`'s ``augment``); Aug-RT(i) is ``degrees=180·i, shift=i``."""
+    degrees: float = 0.0
+    shift: float = 0.0
+
+    def __post_init__(self):
+        _check_range("degrees", self.degrees)
+        _check_range("shift", self.shift)
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return augment(x, degrees=self.degrees, shift=self.shift, generator=generator)
 
 
 def _check_range(name: str, v: float) -> None:

@@ -15,6 +15,20 @@ from .errors import ConfigError
 from .gcnn import GCNN
 
 
+class Normalize(nn.Module):
+    """(x - mean) / sd with fixed constants (MNIST's by default): a pixel-space model input, a normalised network."""
+
+    def __init__(self, mean: float = 0.1307, sd: float = 0.3081):
+        super().__init__()
+        self.mean, self.sd = mean, sd
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.sd
+
+    def extra_repr(self) -> str:
+        return f"mean={self.mean}, sd={self.sd}"
+
+
 class CNN1(nn.Module):
     """closer_look ``CNN001``: 2 conv + 2 FC, no ReLU after conv2 (a fact of the authors' code)."""
 
@@ -72,14 +86,33 @@ class Net(nn.Module):
 
 
 class StdCNN(nn.Module):
-    """spatial Table 1 MNIST StdCNN: conv(10, 10) pool conv(20, 20) pool FC(50) dropout FC(10)."""
+    """spatial Table 1 MNIST StdCNN: conv(10, 10) pool conv(20, 20) pool FC(50) dropout FC(10), on inputs normalised
+    as the authors' code does (MNIST mean 0.1307, sd 0.3081), inside the model (ε stays in pixel units)."""
 
     def __init__(self, num_classes: int = 10):
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 10, 3), nn.ReLU(), nn.Conv2d(10, 10, 3), nn.ReLU(), nn.MaxPool2d(2),
+            Normalize(), nn.Conv2d(1, 10, 3), nn.ReLU(), nn.Conv2d(10, 10, 3), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(10, 20, 3), nn.ReLU(), nn.Conv2d(20, 20, 3), nn.ReLU(), nn.MaxPool2d(2))
         self.classifier = nn.Sequential(nn.Linear(320, 50), nn.ReLU(), nn.Dropout(0.5), nn.Linear(50, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x).flatten(1))
+
+
+class MadryLeNet(nn.Module):
+    """Madry et al.'s MNIST model (spatial Fig. 7 a–d): conv 5×5 32 SAME, pool, conv 5×5 64 SAME, pool, FC 1024, FC 10;
+    3,274,634 parameters, initialised as their code (truncated normal σ = 0.1, biases 0.1)."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Linear(3136, 1024), nn.ReLU(), nn.Linear(1024, num_classes))
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.trunc_normal_(m.weight, std=0.1, a=-0.2, b=0.2)
+                nn.init.constant_(m.bias, 0.1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x).flatten(1))
@@ -184,7 +217,8 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "Net": Net,
     "Net_binary": lambda **kw: Net(num_classes=1, **kw),
     "StdCNN": StdCNN,
-    "GCNN": GCNN,  # spatial Table 1's p4 twin of StdCNN (layers in reprolib.gcnn)
+    "GCNN": lambda **kw: GCNN(pre=Normalize(), **kw),  # spatial Table 1's p4 twin of StdCNN (reprolib.gcnn)
+    "MadryLeNet": MadryLeNet,
     "MLP": MLP,
     "ResNet18": ResNet18,
     "WRN-34-10": lambda **kw: WideResNet(34, 10, **kw),

@@ -26,7 +26,7 @@ def sections() -> list[str]:
     return _sections.names()
 
 
-_ZERO_SKIPS = ("n_eval_train", "lip_steps")
+_ZERO_SKIPS = ("n_eval_train", "lip_steps", "n_deepfool")
 
 
 def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None:
@@ -38,7 +38,10 @@ def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None
 
     if key in _ZERO_SKIPS and value == 0:  # a grid's "leave this measurement out" (see reprolib.grid)
         return
-    if key == "eps" or key.endswith("_eps"):
+    if key.endswith("_grid") and isinstance(value, list):  # a grid of radii, angles, ranges: numbers >= 0
+        if not all(number(v) and v >= 0 for v in value):
+            raise ConfigError(f"{key}={value!r} must be a list of non-negative numbers")
+    elif key == "eps" or key.endswith("_eps"):
         if not number(value) or value < 0:
             raise ConfigError(f"{key}={value!r} must be a non-negative number")
     elif key.endswith("steps") and not key.startswith("n_"):

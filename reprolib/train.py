@@ -1,7 +1,8 @@
 """The one training loop (every method of every chapter trains through :func:`fit`).
 
-Epochs over in-memory tensors, SGD/Adam, multi-step learning-rate decay, optional bf16 autocast,
-tqdm progress, and a checkpoint written atomically after every epoch. A run that finds its own
+Epochs over in-memory tensors, SGD/Adam, multi-step learning-rate decay, optional bf16 autocast, an
+optional augmentation of every batch (``augment(xb, generator)``, e.g. :class:`reprolib.invariance.Augmentation`;
+its draws are a function of (seed, epoch) too), tqdm progress, and a checkpoint written atomically after every epoch. A run that finds its own
 checkpoint (same configuration) resumes from it and ends with the same weights as an
 uninterrupted run: the data order is a function of (seed, epoch) and the RNG state is saved.
 Under ``torchrun`` (more than one process) the model is wrapped in DistributedDataParallel and
@@ -91,8 +92,12 @@ def default_device() -> torch.device:
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable, cfg: TrainConfig,
         checkpoint: str | Path | None = None, progress: bool = True, desc: str = "train",
-        stop_after_epoch: int | None = None) -> History:
+        stop_after_epoch: int | None = None,
+        augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> History:
     """Train ``model`` on ``(x, y)`` with ``loss_fn(model, xb, yb) -> (loss, stats)``.
+
+    ``augment``: applied to every batch before the loss (the data path, not a second loop); its repr is part of
+    the checkpoint's configuration.
 
     ``checkpoint``: file written after every epoch; if it exists and was written for the same
     configuration (``cfg`` and the loss's repr), training resumes from it. ``stop_after_epoch``
@@ -103,12 +108,13 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     rank, world = process_world()
     if cfg.batch_size % world:
         raise ConfigError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
-    if cfg.channels_last:
+    if cfg.channels_last and all(p.dim() != 5 for p in model.parameters()):  # (p4 filters are 5-D)
         model.to(memory_format=torch.channels_last)  # in place; 4-D parameters only, values unchanged
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = _optimizer(cfg, model.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=0.1)
-    tag = config_hash({"train": asdict(cfg), "loss": repr(loss_fn), "n": len(x)})
+    tag = config_hash({"train": asdict(cfg), "loss": repr(loss_fn), "n": len(x),
+                       **({"augment": repr(augment)} if augment is not None else {})})
     history, start_epoch = History(), 0
     torch.manual_seed(cfg.seed + rank)
     ckpt = Path(checkpoint) if checkpoint else None
@@ -130,6 +136,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     for epoch in range(start_epoch, cfg.epochs):
         g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
         perm = torch.randperm(len(x), generator=g)
+        g_aug = torch.Generator().manual_seed(cfg.seed * 100003 + epoch + 50021)
         model.train()
         sums: dict[str, float] = {}
         n_batches = (len(x) + cfg.batch_size - 1) // cfg.batch_size
@@ -138,6 +145,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
         for b in bar:
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size][rank * local:(rank + 1) * local]
             xb, yb = x[idx], y[idx]
+            if augment is not None:
+                xb = augment(xb, g_aug)
             with autocast:
                 loss, stats = loss_fn(net, xb, yb)
             if cfg.reduction == "sum":

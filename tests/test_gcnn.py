@@ -13,15 +13,14 @@ import torch.nn.functional as F
 
 from reprolib import models
 from reprolib.errors import ConfigError
-from reprolib.gcnn import GCNN, P4ConvP4, P4ConvZ2, p4_max_pool2d, p4_pool
+from reprolib.gcnn import GCNN, P4ConvP4, P4ConvZ2, equivariance_error, p4_max_pool2d, p4_pool, rot90_field
 
 
 def rot_image(x):
     return torch.rot90(x, 1, dims=(-2, -1))
 
 
-def rot_field(y):
-    return torch.roll(rot_image(y), 1, dims=2)
+rot_field = rot90_field
 
 
 @pytest.fixture(autouse=True)
@@ -72,6 +71,16 @@ def test_gcnn_features_equivariant_and_pooled_head_invariant():
 
     for k in range(1, 4):
         torch.testing.assert_close(invariant(torch.rot90(x, k, (-2, -1))), invariant(x), atol=1e-5, rtol=0)
+
+
+def test_equivariance_error_of_the_registry_gcnn_vanishes_and_of_stdcnn_does_not():
+    """The registry's GCNN (normalising its input) stays equivariant; a plain CNN's feature maps are not."""
+    x = torch.rand(4, 1, 28, 28)
+    assert equivariance_error(models.build("GCNN").eval().features, x) < 1e-5
+    std = models.build("StdCNN").eval().features
+    with torch.no_grad():
+        err = float((std(rot_image(x)) - rot_image(std(x))).abs().max())
+    assert err > 1e-2
 
 
 def test_paper_gcnn_logits_not_invariant():
