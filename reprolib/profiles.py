@@ -38,7 +38,7 @@ def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None
 
     if key in _ZERO_SKIPS and value == 0:  # a grid's "leave this measurement out" (see reprolib.grid)
         return
-    if key.endswith("_grid") and isinstance(value, list):  # a grid of radii, angles, ranges: numbers >= 0
+    if (key.endswith("_grid") or key in ("angles", "shifts", "levels")) and isinstance(value, list):  # radii, ranges
         if not all(number(v) and v >= 0 for v in value):
             raise ConfigError(f"{key}={value!r} must be a list of non-negative numbers")
     elif key == "eps" or key.endswith("_eps"):

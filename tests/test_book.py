@@ -17,6 +17,8 @@ from reprolib import pipeline
 from reprolib.errors import ConfigError
 
 SECTIONS = pipeline.all_sections()
+# One worker builds the smoke book (a session fixture) and runs every test that reads it; the others run the rest.
+pytestmark = pytest.mark.xdist_group("book")
 
 
 @pytest.mark.notebooks

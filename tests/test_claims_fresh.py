@@ -6,6 +6,7 @@ import pytest
 
 from reprolib.papers.cake import table3 as cake_table3
 from reprolib.papers.closer_look import separation, table2
+from reprolib.papers.spatial import adversarial, augmentation, networks
 from reprolib.papers.trades import sensitivity, tightness, whitebox
 from reprolib.paths import REPO_ROOT
 
@@ -19,6 +20,10 @@ RECORDS = {
     "trades/table4.json": lambda r: sensitivity.table4_claims(r["rows"]),
     "trades/table4_companion.json": lambda r: sensitivity.table4_claims(r["rows"], "companion"),
     "trades/table5.json": lambda r: whitebox.suite_claims(r["suite"]),
+    "spatial/table1.json": lambda r: networks.claims({row["arch"]: row for row in r["rows"]}),
+    "spatial/fig6.json": lambda r: augmentation.fig6_claims(r["rows"]),
+    "spatial/fig14.json": lambda r: augmentation.fig14_claims(r["rows"]),
+    "spatial/fig7.json": lambda r: adversarial.fig7_claims(r["rows"]),
 }
 
 

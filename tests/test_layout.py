@@ -107,16 +107,25 @@ def test_every_committed_cpu_record_is_found_by_todays_code(monkeypatch):
 
 @pytest.mark.parametrize("section, artifact", [("closer_look/table2", "closer_look.table2"),
                                                ("closer_look/dropout", "closer_look.table4"),
-                                               ("cake/table3", "cake.table3"), ("trades/table4", "trades.table4")])
+                                               ("cake/table3", "cake.table3"), ("trades/table4", "trades.table4"),
+                                               ("spatial/fig6", "spatial.fig6"), ("spatial/fig7", "spatial.fig7"),
+                                               ("spatial/fig14", "spatial.fig14")])
 def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artifact):
     """A grid record's rows and audits are rebuilt from the stored runs (no training, no attack allowed) and
     equal the committed ones: re-merging a grid under new settings leaves its numbers untouched."""
     from reprolib.papers.cake import table3 as cake_table3
     from reprolib.papers.closer_look import table2
+    from reprolib.papers.spatial import adversarial, augmentation
     from reprolib.papers.trades import sensitivity
 
+    def merged(grid):  # a grid with a second network's overrides (spatial's GCNN)
+        return type("Merged", (), {"compute": staticmethod(
+            lambda cfg, profile, progress: augmentation._merged(grid, cfg, profile, False, progress))})
+
     grids = {"closer_look.table2": table2.TABLE2_GRID, "closer_look.table4": table2.TABLE4_GRID,
-             "cake.table3": cake_table3.GRID, "trades.table4": sensitivity.GRID}
+             "cake.table3": cake_table3.GRID, "trades.table4": sensitivity.GRID,
+             "spatial.fig6": merged(augmentation.FIG6), "spatial.fig14": merged(augmentation.FIG14),
+             "spatial.fig7": adversarial.FIG7}
 
     def refuse(*args, **kwargs):
         raise AssertionError(f"{artifact}: a run or an audit would be recomputed")

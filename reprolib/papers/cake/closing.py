@@ -3,6 +3,7 @@ the book's own numbers that support or qualify it, read from the stored records 
 from __future__ import annotations
 
 from ... import results
+from ..spatial.augmentation import family_summary
 from ..trades.sensitivity import per_weight
 
 
@@ -46,6 +47,7 @@ def closing_numbers(profile: str = "cpu") -> dict[str, str]:
         "sep-ratio": "—" if mnist is None else f"{mnist['train_train'] / (2 * mnist['eps']):.1f}",
         **_table4_numbers(load("trades.table4"), load("trades.table4_companion")),
         **_bn_numbers(load("cake.table3")),
+        **_spatial_numbers(load("spatial.fig6"), load("spatial.fig7")),
     }
 
 
@@ -71,6 +73,22 @@ def _bn_numbers(t3: dict | None) -> dict[str, str]:
     small = [c for c in claims if c.get("small_effect")]
     return {"bn-large": "—" if not large else f"{sum(c['passed'] for c in large)} of {len(large)}",
             "bn-small": "—" if not small else f"{sum(c['passed'] for c in small)} of {len(small)}"}
+
+
+def _held(record: dict | None) -> str:
+    claims = (record or {}).get("claims", [])
+    return "—" if not claims else f"{sum(c['passed'] for c in claims)} of {len(claims)}"
+
+
+def _spatial_numbers(fig6: dict | None, fig7: dict | None) -> dict[str, str]:
+    """spatial Figs. 6 and 7 on MNIST: StdCNN without and with Aug-R over the largest range (invariance under the
+    largest test rotations, robustness at ε = 0.1), and how many of each figure's checks hold."""
+    s = family_summary((fig6 or {}).get("rows", []), "StdCNN", "R")
+    lo, hi = (s.get(0.0), s[max(s)]) if s else (None, None)
+    return {"sp-theta": "—" if not s else f"{max(s):g}",
+            "sp-inv-lo": _pct(lo and lo["invariance_max"]), "sp-inv-hi": _pct(hi and hi["invariance_max"]),
+            "sp-rob-lo": _pct(lo and lo["robust_0.1"]), "sp-rob-hi": _pct(hi and hi["robust_0.1"]),
+            "sp-fig6-held": _held(fig6), "sp-fig7-held": _held(fig7)}
 
 
 def _beta_verdict(t1: dict | None, t6: dict | None) -> str:
