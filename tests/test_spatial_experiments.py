@@ -91,6 +91,15 @@ def test_fig6_claims_hold_on_the_papers_shape_and_fail_on_its_reverse():
     assert "spatial.fig6.StdCNN.T.invariance_rises" not in claims  # no translation networks: nothing checked
 
 
+def test_networks_that_did_not_fit_are_named_on_the_page():
+    rows = [_row("StdCNN", "Natural", 0.3, 0.9, 0.9), _row("StdCNN", "Aug-T(0.3)", 0.5, 0.3, 0.4),
+            _row("StdCNN", "Aug-T(0.1)", 0.4, 0.8, 0.8)]
+    rows[1]["test_acc"], rows[2]["test_acc"] = 0.46, 0.95
+    assert [b["method"] for b in augmentation.underfit(rows)] == ["Aug-T(0.3)"]
+    assert "Aug-T(0.3) (46.0% clean, natural 99.0%)" in augmentation.underfit_note(rows)
+    assert augmentation.underfit_note(rows[:1]) == ""
+
+
 def test_fig14_and_fig7_claims():
     rows = [_row("GCNN", "Natural", 0.3, 0.9, 0.9, deepfool=2.0, pgd=0.6),
             _row("GCNN", "Aug-R(180°)", 0.9, 0.5, 0.6, deepfool=1.5, pgd=0.7)]

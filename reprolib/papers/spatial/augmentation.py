@@ -101,12 +101,13 @@ def curves(rows: list[dict], arch: str, family: str) -> list[tuple[float, dict]]
 
 
 def family_summary(rows: list[dict], arch: str, family: str) -> dict:
-    """For each training range: invariance at the largest test range, robustness at ε = 0.1 and its mean."""
+    """For each training range: clean accuracy, invariance at the largest test range, robustness at ε = 0.1 and its
+    mean over the ε grid."""
     name, col = PROFILE_OF[family]
     out = {}
     for v, r in curves(rows, arch, family):
         prof, rob = r[name], r["robustness"]
-        out[v] = {"invariance_max": prof["invariance"][-1], "test_range_max": prof[col][-1],
+        out[v] = {"clean": r["test_acc"], "invariance_max": prof["invariance"][-1], "test_range_max": prof[col][-1],
                   "robust_0.1": at(rob, "eps", 0.1, "robustness"), "robust_mean": float(np.mean(rob["robustness"]))}
     return out
 
@@ -199,11 +200,32 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
     for arch in dict.fromkeys(r["arch"] for r in rows):
         for family in FAMILIES:
             for v, s in family_summary(rows, arch, family).items():
-                out.append({"arch": arch, "family": family, "train range": v,
+                out.append({"arch": arch, "family": family, "train range": v, "clean accuracy": 100 * s["clean"],
                             "invariance at the largest test range": 100 * s["invariance_max"],
                             "robustness at ε = 0.1": 100 * s["robust_0.1"],
                             "mean robustness over the ε grid": 100 * s["robust_mean"]})
     return pd.DataFrame(out).set_index(["arch", "family", "train range"]).round(1)
+
+
+def underfit(rows: list[dict], margin: float = 0.10) -> list[dict]:
+    """The networks whose clean test accuracy is more than ``margin`` below their architecture's natural network:
+    at the section's budget they did not fit their augmented data, which confounds their profiles."""
+    nat = {r["arch"]: r["test_acc"] for r in rows if r["method"] == "Natural" and r["seed"] == 0}
+    return [{"arch": r["arch"], "method": r["method"], "test_acc": r["test_acc"], "natural": nat[r["arch"]]}
+            for r in rows if r["arch"] in nat and r["test_acc"] < nat[r["arch"]] - margin]
+
+
+def underfit_note(rows: list[dict], margin: float = 0.10) -> str:
+    """The page's words on :func:`underfit` (an empty string when every network fitted)."""
+    bad = underfit(rows, margin)
+    if not bad:
+        return ""
+    names = "; ".join(f"{b['arch']} {b['method']} ({100 * b['test_acc']:.1f}% clean, natural "
+                      f"{100 * b['natural']:.1f}%)" for b in bad)
+    return (f"**Did not fit at this budget** (clean accuracy more than {100 * margin:g} points below the natural "
+            f"network's): {names}. Their predictions are less stable under any change, so their invariance is "
+            "understated and their fooling rate overstated; read their curves, and the checks that involve them, "
+            "with that in mind.")
 
 
 def _legend(family: str, v: float) -> str:
