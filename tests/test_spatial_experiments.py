@@ -91,13 +91,17 @@ def test_fig6_claims_hold_on_the_papers_shape_and_fail_on_its_reverse():
     assert "spatial.fig6.StdCNN.T.invariance_rises" not in claims  # no translation networks: nothing checked
 
 
-def test_networks_that_did_not_fit_are_named_on_the_page():
-    rows = [_row("StdCNN", "Natural", 0.3, 0.9, 0.9), _row("StdCNN", "Aug-T(0.3)", 0.5, 0.3, 0.4),
-            _row("StdCNN", "Aug-T(0.1)", 0.4, 0.8, 0.8)]
-    rows[1]["test_acc"], rows[2]["test_acc"] = 0.46, 0.95
+def test_networks_that_did_not_fit_are_named_on_the_page_and_in_the_checks():
+    rows = [_row("StdCNN", "Natural", 0.3, 0.9, 0.9), _row("StdCNN", "Aug-T(0.1)", 0.4, 0.8, 0.8),
+            _row("StdCNN", "Aug-T(0.3)", 0.5, 0.3, 0.4)]
+    for r, loss in zip(rows, (0.2, 0.5, 2.2)):
+        r["final_loss"] = {"ce": loss}
+    rows[2]["test_acc"] = 0.46
     assert [b["method"] for b in augmentation.underfit(rows)] == ["Aug-T(0.3)"]
-    assert "Aug-T(0.3) (46.0% clean, natural 99.0%)" in augmentation.underfit_note(rows)
-    assert augmentation.underfit_note(rows[:1]) == ""
+    assert "Aug-T(0.3) (training loss 2.20, 46.0% clean test accuracy)" in augmentation.underfit_note(rows)
+    assert augmentation.underfit_note(rows[:2]) == ""
+    evidence = {c["id"]: c["evidence"] for c in augmentation.fig6_claims(rows)}
+    assert evidence["spatial.fig6.StdCNN.T.invariance_rises"].endswith("(did not fit: Aug-T(0.3))")
 
 
 def test_fig14_and_fig7_claims():
@@ -105,6 +109,10 @@ def test_fig14_and_fig7_claims():
             _row("GCNN", "Aug-R(180°)", 0.9, 0.5, 0.6, deepfool=1.5, pgd=0.7)]
     claims = {c["id"]: c["passed"] for c in augmentation.fig14_claims(rows)}
     assert claims == {"spatial.fig14.GCNN.deepfool_falls": True, "spatial.fig14.GCNN.pgd_falls": False}
+    rows[0]["pgd_acc"]["0.0924"], rows[1]["pgd_acc"]["0.0924"] = 0.01, 0.0  # both near zero: not compared
+    claims = {c["id"]: c for c in augmentation.fig14_claims(rows)}
+    assert not claims["spatial.fig14.GCNN.pgd_falls"]["passed"]  # ε = 0.3: 35% vs 30%, the one radius compared
+    assert "0.0924: 0.0% vs 1.0% (not compared" in claims["spatial.fig14.GCNN.pgd_falls"]["evidence"]
     adv = [_row("StdCNN", "Natural", 0.9, 0.1, 0.3), _row("StdCNN", "Adv-PGD(ε=0.1)", 0.8, 0.6, 0.6),
            _row("StdCNN", "Adv-PGD(ε=0.2)", 0.7, 0.8, 0.7)]
     claims = {c["id"]: c["passed"] for c in adversarial.fig7_claims(adv)}
