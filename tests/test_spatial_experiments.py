@@ -112,7 +112,7 @@ def test_fig14_and_fig7_claims():
     rows[0]["pgd_acc"]["0.0924"], rows[1]["pgd_acc"]["0.0924"] = 0.01, 0.0  # both near zero: not compared
     claims = {c["id"]: c for c in augmentation.fig14_claims(rows)}
     assert not claims["spatial.fig14.GCNN.pgd_falls"]["passed"]  # ε = 0.3: 35% vs 30%, the one radius compared
-    assert "0.0924: 0.0% vs 1.0% (not compared" in claims["spatial.fig14.GCNN.pgd_falls"]["evidence"]
+    assert "0.0924: 0.0% vs 1.0% (not compared: natural below 5%)" in claims["spatial.fig14.GCNN.pgd_falls"]["evidence"]
     adv = [_row("StdCNN", "Natural", 0.9, 0.1, 0.3), _row("StdCNN", "Adv-PGD(ε=0.1)", 0.8, 0.6, 0.6),
            _row("StdCNN", "Adv-PGD(ε=0.2)", 0.7, 0.8, 0.7)]
     claims = {c["id"]: c["passed"] for c in adversarial.fig7_claims(adv)}

@@ -162,7 +162,7 @@ def fig14_claims(rows: list[dict]) -> list[dict]:
                          f"natural training at every radius where natural training keeps ≥ {MIN_PGD_ACC:.0%}",
                          bool(radii) and all(b["pgd_acc"][e] < a["pgd_acc"][e] for e in radii),
                          "; ".join(f"ε = {e}: {b['pgd_acc'][e]:.1%} vs {a['pgd_acc'][e]:.1%}"
-                                   + ("" if e in radii else " (not compared: both near zero)") for e in a["pgd_acc"])))
+                                   + ("" if e in radii else f" (not compared: natural below {MIN_PGD_ACC:.0%})") for e in a["pgd_acc"])))
     return out
 
 
