@@ -120,7 +120,7 @@ def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artif
 
     def merged(grid):  # a grid with a second network's overrides (spatial's GCNN)
         return type("Merged", (), {"compute": staticmethod(
-            lambda cfg, profile, progress: augmentation._merged(grid, cfg, profile, False, progress))})
+            lambda cfg, profile, progress: augmentation.merged(grid, cfg, profile, False, progress))})
 
     grids = {"closer_look.table2": table2.TABLE2_GRID, "closer_look.table4": table2.TABLE4_GRID,
              "cake.table3": cake_table3.GRID, "trades.table4": sensitivity.GRID,

@@ -137,7 +137,7 @@ def test_fig14_measures_fig6s_networks_without_training_them_again(monkeypatch):
 
 def test_the_sweep_points_cover_both_networks_and_match_the_sections_runs():
     cfg = profiles.resolve("spatial/fig6", "smoke")
-    sweep = augmentation._sweep(augmentation.FIG6)
+    sweep = augmentation.sweep(augmentation.FIG6)
     points = sweep.points(cfg)
     archs = [p["archs"][0] for p in points]
     assert archs.count("StdCNN") == len(cfg["methods"]) and archs.count("GCNN") == len(cfg["gcnn"]["methods"])

@@ -105,8 +105,8 @@ SECTIONS = (
         "cpu": {"n_mc": 200000},  # the spec's n per Monte Carlo cell
     }),
     # Fig. 6: Aug-R / Aug-T / Aug-RT over training ranges, invariance and robustness profiles.
-    Section("spatial/fig6", run=augmentation.run_fig6, choices=_AUG_CHOICES, sweep=augmentation._sweep(augmentation.FIG6),
-            profiles=_AUG_PROFILES),
+    Section("spatial/fig6", run=augmentation.run_fig6, choices=_AUG_CHOICES,
+            sweep=augmentation.sweep(augmentation.FIG6), profiles=_AUG_PROFILES),
     # Fig. 7: PGD adversarial training over ε_train, the four profiles, AutoAttack on the trained defences.
     Section("spatial/fig7", run=adversarial.run_fig7, choices=_ADV_CHOICES, sweep=adversarial.FIG7.sweep(), profiles={
         "base": _ADV,
@@ -115,7 +115,8 @@ SECTIONS = (
                   "audit_methods": [adversarial.method_name(0.1)], "n_audit": 20},
         # Madry et al.'s LeNet and recipe: all of MNIST, PGD-40 of 0.01 at ε_train up to 0.3, Adam 1e-4, batch 50,
         # 100k steps (≈ 91 epochs of 55k images)
-        "paper": {"archs": ["MadryLeNet"], "methods": ["Natural"] + [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)],
+        "paper": {"archs": ["MadryLeNet"],
+                  "methods": ["Natural"] + [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)],
                   "n_train": None, "epochs": 91, "batch_size": 50, "lr": 0.0001, "n_eval_test": None,
                   "n_robust": 1000, "n_audit": 1000, "eps_grid": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0],
                   "audit_methods": [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)]},

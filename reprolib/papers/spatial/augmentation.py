@@ -158,11 +158,12 @@ def fig14_claims(rows: list[dict]) -> list[dict]:
                          "θ_train = 180 than for natural training", b["deepfool_l2"] < a["deepfool_l2"],
                          f"{b['deepfool_l2']:.3f} vs {a['deepfool_l2']:.3f} (pixels)"))
         radii = [e for e in a["pgd_acc"] if a["pgd_acc"][e] >= MIN_PGD_ACC]
+        skipped = f" (not compared: natural below {MIN_PGD_ACC:.0%})"
         out.append(claim(f"spatial.fig14.{arch}.pgd_falls", f"{arch}: PGD accuracy lower for θ_train = 180 than for "
                          f"natural training at every radius where natural training keeps ≥ {MIN_PGD_ACC:.0%}",
                          bool(radii) and all(b["pgd_acc"][e] < a["pgd_acc"][e] for e in radii),
                          "; ".join(f"ε = {e}: {b['pgd_acc'][e]:.1%} vs {a['pgd_acc'][e]:.1%}"
-                                   + ("" if e in radii else f" (not compared: natural below {MIN_PGD_ACC:.0%})") for e in a["pgd_acc"])))
+                                   + ("" if e in radii else skipped) for e in a["pgd_acc"])))
     return out
 
 
@@ -306,7 +307,7 @@ def grids(cfg: dict) -> list[dict]:
     return [main] + ([{**main, **cfg["gcnn"]}] if cfg.get("gcnn") else [])
 
 
-def _merged(grid: SpatialGrid, cfg: dict, profile: str, recompute: bool, progress: bool) -> dict:
+def merged(grid: SpatialGrid, cfg: dict, profile: str, recompute: bool, progress: bool) -> dict:
     parts = [grid.compute(c, profile, recompute=recompute, progress=progress) for c in grids(cfg)]
     rows = [r for p in parts for r in p["rows"]]
     return {**parts[0], "rows": rows, "claims": grid.claims(rows), "seeds": sorted({r["seed"] for r in rows})}
@@ -315,11 +316,11 @@ def _merged(grid: SpatialGrid, cfg: dict, profile: str, recompute: bool, progres
 def _run(grid: SpatialGrid):
     def run(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
         return {grid.artifact: results.cached(grid.artifact, profile=profile, config=cfg, recompute=recompute,
-                                              compute=lambda: _merged(grid, cfg, profile, recompute, progress))}
+                                              compute=lambda: merged(grid, cfg, profile, recompute, progress))}
     return run
 
 
-def _sweep(grid: SpatialGrid) -> Sweep:
+def sweep(grid: SpatialGrid) -> Sweep:
     """Every network of the section (StdCNN's and the ``gcnn`` overrides') as one sweep point each."""
     def strip(cfg: dict) -> dict:
         return {k: v for k, v in cfg.items() if k != "gcnn"}

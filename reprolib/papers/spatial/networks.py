@@ -90,7 +90,8 @@ def claims(archs: dict[str, dict]) -> list[dict]:
     if "GCNN" in archs:
         g = archs["GCNN"]
         out.append(claim("spatial.table1.GCNN.equivariant", "The GCNN's feature maps are exactly equivariant to 90° "
-                         "rotations (error below 1e-5 of their scale)", g["equivariance_error"] < 1e-5 * g["feature_scale"],
+                         "rotations (error below 1e-5 of their scale)",
+                         g["equivariance_error"] < 1e-5 * g["feature_scale"],
                          f"max error {g['equivariance_error']:.1e}, maps up to {g['feature_scale']:.1f}"))
     if "StdCNN" in archs:
         s = archs["StdCNN"]
