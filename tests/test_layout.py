@@ -118,13 +118,13 @@ def test_grid_records_hold_exactly_their_stored_runs(monkeypatch, section, artif
     from reprolib.papers.spatial import adversarial, augmentation
     from reprolib.papers.trades import sensitivity
 
-    def merged(grid):  # a grid with a second network's overrides (spatial's GCNN)
+    def two_networks(grid):  # a grid with a second network's overrides (spatial's GCNN)
         return type("Merged", (), {"compute": staticmethod(
             lambda cfg, profile, progress: augmentation.merged(grid, cfg, profile, False, progress))})
 
     grids = {"closer_look.table2": table2.TABLE2_GRID, "closer_look.table4": table2.TABLE4_GRID,
              "cake.table3": cake_table3.GRID, "trades.table4": sensitivity.GRID,
-             "spatial.fig6": merged(augmentation.FIG6), "spatial.fig14": merged(augmentation.FIG14),
+             "spatial.fig6": two_networks(augmentation.FIG6), "spatial.fig14": two_networks(augmentation.FIG14),
              "spatial.fig7": adversarial.FIG7}
 
     def refuse(*args, **kwargs):
