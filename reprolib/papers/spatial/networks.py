@@ -10,7 +10,7 @@ import torch.nn as nn
 
 from ... import data, losses, models, results
 from ...claims import claim
-from ...gcnn import equivariance_error
+from ...gcnn import rot90_field
 
 PAPER_PARAMS = {"StdCNN": 23_010, "GCNN": 89_910}  # REPRO_SPEC Part II §2.9
 PAPER_MACS = {"StdCNN": 1.0e6, "GCNN": 15.2e6}
@@ -68,10 +68,9 @@ def measure(cfg: dict) -> dict:
                 model.eval()
                 rotated = model.features(torch.rot90(xe, 1, dims=(-2, -1)))
                 plain = model.features(xe)
-            if arch == "GCNN":
-                err = equivariance_error(model.features, xe)
-            else:  # a CNN's maps can only be compared with the rotated maps (no rotation axis)
-                err = float((rotated - torch.rot90(plain, 1, dims=(-2, -1))).abs().max())
+            # the GCNN's p4 field rotates its maps and shifts its orientation axis; a CNN's maps can only rotate
+            expected = rot90_field(plain) if arch == "GCNN" else torch.rot90(plain, 1, dims=(-2, -1))
+            err = float((rotated - expected).abs().max())
             with torch.no_grad():
                 logits_change = float((model(torch.rot90(xe, 1, dims=(-2, -1))) - model(xe)).abs().max())
             out[arch] = {"arch": arch, "layers": layer_table(arch), "params": models.num_params(model),
