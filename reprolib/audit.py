@@ -81,9 +81,7 @@ def gap_sources(audit_summary: dict) -> str:
         for attack, acc in r["autoattack_after"].items():
             drops[attack], level = max(level - acc, 0.0), min(level, acc)
         top = max(drops, key=drops.get)
-        label = " ".join(str(r[k]) for k in ("arch", "method") if k in r)
-        label += f" (seed {r['seed']})" if "seed" in r else ""
-        out.append(f"{label}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
+        out.append(f"{label(r)}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
                    f"most of the {100 * r['gap']:.1f}-point gap is found by {top} "
                    f"({100 * drops[top]:.1f} points)")
     return "; ".join(out)
@@ -107,24 +105,47 @@ def box(audit_summary: dict | None) -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page") -> Markdown:
+def label(row: dict) -> str:
+    """A model's name in words: its architecture and method, and its seed when the row has one."""
+    return " ".join(str(row[k]) for k in ("arch", "method") if k in row) + (f" (seed {row['seed']})" if "seed" in row
+                                                                          else "")
+
+
+def unaudited(rows: list[dict], audit_summary: dict | None) -> list[str]:
+    """The robust models (every method but Natural) among a table's ``rows`` that the audit did not check, in
+    words, one entry per architecture and method (listing its seeds)."""
+    key = ("arch", "method", "seed")
+    done = {tuple(r.get(k) for k in key) for r in (audit_summary or {}).get("rows", [])}
+    seeds: dict[str, list] = {}
+    for r in rows:
+        if r["method"] != "Natural" and tuple(r.get(k) for k in key) not in done:
+            seeds.setdefault(label({k: v for k, v in r.items() if k != "seed"}), []).append(r.get("seed"))
+    return [name + ("" if s == [None] else f" (seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))})")
+            for name, s in seeds.items()]
+
+
+def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page",
+              rows: list[dict] | None = None) -> Markdown:
     """The page's words on its audit, from its numbers: which models AutoAttack checked, on how many images,
-    the largest PGD − AutoAttack gap, and which attack found the points PGD missed where a gap is flagged.
-    ``table`` names the page that explains the checks (MyST, e.g. a ``{doc}`` link)."""
-    rows = (audit_summary or {}).get("rows", [])
-    if not rows:
+    the largest PGD − AutoAttack gap, which attack found the points PGD missed where a gap is flagged, and, given
+    the table's ``rows``, which of its robust models were not audited. ``table`` names the page that explains the
+    checks (MyST, e.g. a ``{doc}`` link)."""
+    audited = (audit_summary or {}).get("rows", [])
+    missing = unaudited(rows or [], audit_summary)
+    rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {', '.join(missing)}."
+            if missing else "")
+    if not audited:
         return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
                         f"only (see {table} for the audit's cost on this machine and what it checks).")
-    names = ", ".join(" ".join(str(r[k]) for k in ("arch", "method") if k in r)
-                      + (f" (seed {r['seed']})" if "seed" in r else "") for r in rows)
+    names = ", ".join(label(r) for r in audited)
     text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} "
-            f"{'is' if len(rows) == 1 else 'are'} also attacked with AutoAttack in its standard version (APGD-CE, "
-            f"APGD-T, FAB-T and Square, Croce & Hein's own code) and with this table's PGD, on the same first "
-            f"{n_audit or 'all'} test images of the evaluation subset; {table} explains the checks. The largest "
-            f"PGD − AutoAttack gap is {100 * audit_summary['max_gap']:+.1f} points. ")
+            f"{'is' if len(audited) == 1 else 'are'} also attacked with AutoAttack in its standard version "
+            f"(APGD-CE, APGD-T, FAB-T and Square, Croce & Hein's own code) and with this table's PGD, on the same "
+            f"first {n_audit or 'all'} test images of the evaluation subset; {table} explains the checks. The "
+            f"largest PGD − AutoAttack gap is {100 * audit_summary['max_gap']:+.1f} points. ")
     sources = gap_sources(audit_summary)
     text += (f"⚠ Gaps above {100 * audit_summary['gap_warning']:g} points, flagged here and on the scorecard: "
              f"{sources}. For these networks AutoAttack's accuracy is the one to quote." if sources else
              f"No gap is above {100 * audit_summary['gap_warning']:g} points, the threshold at which the page and "
              "the scorecard flag one.")
-    return Markdown(text)
+    return Markdown(text + rest)

@@ -10,6 +10,12 @@ import torch
 _TMP = Path(tempfile.mkdtemp(prefix="reprolib-tests-"))
 os.environ["REPROLIB_RESULTS"] = str(_TMP / "results")
 os.environ["REPROLIB_ARTIFACTS"] = str(_TMP / "artifacts")
+# Under pytest-xdist the cores are shared out between the workers (and the notebook kernels and subprocesses they
+# start inherit it): two workers of two intra-op threads each on two cores wait on each other far more than they
+# compute (reprolib.autoattack's docstring has the measurements).
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1 and "OMP_NUM_THREADS" not in os.environ:
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // _WORKERS))
 torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
 
 

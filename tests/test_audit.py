@@ -68,3 +68,19 @@ def test_scorecard_shows_the_largest_gap_and_flags_it(tmp_path):
     rec["audit"]["max_gap"] = 0.004
     assert scorecard._gap(rec) == "+0.4 (2 models)"
     assert scorecard._gap({}) == "" and scorecard._gap(None) == ""
+
+
+def test_the_page_names_the_robust_models_left_unaudited():
+    from reprolib import audit
+
+    rows = [{"arch": "Net", "method": m, "seed": s} for m in ("Natural", "TRADES(1/λ=1)", "TRADES(1/λ=6)")
+            for s in (0, 1)]
+    summary = {"rows": [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0, "gap": 0.004}], "max_gap": 0.004,
+               "gap_warning": 0.02}
+    assert audit.unaudited(rows, summary) == ["Net TRADES(1/λ=1) (seed 1)", "Net TRADES(1/λ=6) (seeds 0, 1)"]
+    text = audit.paragraph(summary, 500, rows=rows).data
+    assert "Net TRADES(1/λ=1) (seed 0) is also attacked" in text
+    assert text.endswith("PGD's only: Net TRADES(1/λ=1) (seed 1), Net TRADES(1/λ=6) (seeds 0, 1).")
+    full = rows[:1] + [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0}]
+    assert "Not audited" not in audit.paragraph(summary, 500, rows=full).data
+    assert audit.unaudited(rows, None)[0] == "Net TRADES(1/λ=1) (seeds 0, 1)"
