@@ -14,6 +14,7 @@ from .errors import ConfigError, ReproError
 from .paths import REPO_ROOT
 from .profiles import PROFILES
 from .sections import names as sections
+from .sections import registry
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 EXECUTED = REPO_ROOT / "book" / "executed"
@@ -69,6 +70,41 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
     if not prepare_only:
         _hide_injected_parameters(out)
     return out
+
+
+def after(section: str, among: list[str]) -> set[str]:
+    """The sections of ``among`` whose records ``section``'s notebook reads, so must be executed before it: those
+    it names in ``reads``; every computing one for a page without a computation of its own."""
+    reg = registry()
+    if reg[section].run is None:
+        return {s for s in among if reg[s].run is not None}
+    return set(reg[section].reads) & set(among)
+
+
+def execute_all(names: list[str], *, profile: str, out_dir: str | Path, workers: int = 1) -> list[Path]:
+    """Execute the notebooks of ``names`` into ``out_dir/<section>.ipynb``, ``workers`` kernels at a time, each
+    started once the sections it reads (:func:`after`) are done; the first failure is raised once the running
+    ones have finished. With ``workers`` 1 it is :func:`execute` in the given order."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    if not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers={workers!r} must be an integer >= 1")
+    out_dir, pending, running, done = Path(out_dir), list(names), {}, set()
+    with ThreadPoolExecutor(workers) as pool:
+        while pending or running:
+            for s in [s for s in pending if after(s, names) <= done][:workers - len(running)]:
+                pending.remove(s)
+                running[pool.submit(execute, s, profile=profile, out=out_dir / f"{s}.ipynb")] = s
+            if not running:
+                raise ConfigError(f"sections {pending} read each other: no order executes them")
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done.add(running.pop(future))
+                if future.exception() is not None:
+                    pending.clear()  # start nothing more; let the running ones finish, then raise
+                    wait(running)
+                    raise future.exception()
+    return [out_dir / f"{s}.ipynb" for s in names]
 
 
 def _one_line(exc) -> str:

@@ -44,6 +44,9 @@ class Section:
     run: Runner | None = None
     choices: Mapping[str, Collection[str]] = field(default_factory=dict)
     sweep: Sweep | None = None
+    # other sections whose stored records (or runs) this one's notebook reads; a section without ``run`` reads
+    # every computing section's (the closing pages, the scorecard)
+    reads: tuple[str, ...] = ()
 
 
 SCORECARD = Section("scorecard", profiles={"base": {}})  # reads the other sections' results only
@@ -65,6 +68,10 @@ def registry() -> dict[str, Section]:
                 raise ConfigError(f"section '{section.name}' is declared twice")
             out[section.name] = section
     out[SCORECARD.name] = SCORECARD
+    for section in out.values():
+        unknown = [r for r in section.reads if r not in out]
+        if unknown:
+            raise ConfigError(f"section '{section.name}' reads={unknown!r}: no such section")
     return out
 
 

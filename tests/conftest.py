@@ -70,6 +70,7 @@ def smoke_book(session_tmp):
     shutil.copytree(REPO_ROOT / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(REPO_ROOT / name, root / name)
-    for section in pipeline.all_sections():
-        pipeline.execute(section, profile="smoke", out=root / "book" / "executed" / f"{section}.ipynb")
+    # two kernels at a time (each on one thread under xdist): the rest of the suite runs beside them on the other
+    # worker only for the first part of the book's execution
+    pipeline.execute_all(pipeline.all_sections(), profile="smoke", out_dir=root / "book" / "executed", workers=2)
     return root

@@ -38,6 +38,8 @@ def test_every_notebook_has_a_parameters_cell_with_profile():
         nb = jupytext.read(pipeline.notebook_path(section))
         params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         assert len(params) == 1 and re.search(r"^profile = ", params[0].source, re.M), section
+        for line in params[0].source.splitlines():  # papermill cannot parse a parameter whose comment has "="
+            assert "=" not in line.partition("#")[2], f"{section}: '=' in the comment of {line!r}"
 
 
 def test_pipeline_rejects_bad_input(tmp_path):

@@ -63,7 +63,7 @@ SECTIONS = (
         "paper": {"datasets": ["mnist", "fashion_mnist", "cifar10", "svhn"]},
     }),
     # Thm 4.2: the distance-to-class construction as a classifier.
-    Section("closer_look/existence", run=run_existence, profiles={
+    Section("closer_look/existence", run=run_existence, reads=("closer_look/table2",), profiles={
         "base": {"datasets": ["mnist", "fashion_mnist"], "n_train": None, "n_test": 1000,
                  "n_pairs": 2000, "seed": 0, "spiral_points": 200, "grid": 300},
         "smoke": {"datasets": ["mnist"], "n_train": 2000, "n_test": 100, "n_pairs": 200, "grid": 60},

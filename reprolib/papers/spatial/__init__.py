@@ -125,7 +125,8 @@ SECTIONS = (
                   "audit_methods": [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)]},
     }),
     # Fig. 14: clean and PGD accuracy and DeepFool distance against θ_train (Fig. 6's rotation networks).
-    Section("spatial/fig14", run=augmentation.run_fig14, choices=_AUG_CHOICES, profiles=_fig14_profiles()),
+    Section("spatial/fig14", run=augmentation.run_fig14, choices=_AUG_CHOICES, reads=("spatial/fig6",),
+            profiles=_fig14_profiles()),
 )
 
 CATALOGUE = (

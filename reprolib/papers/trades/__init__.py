@@ -166,7 +166,8 @@ SECTIONS = (
                                 "eval_steps": 20, "eval_step_size": 0.003, "audit_methods": []}},
     }),
     # §5.3, Tables 5 and 6 (MNIST rows).
-    Section("trades/whitebox", run=whitebox.run_table5, choices=_T5_CHOICES, sweep=whitebox.GRID.sweep(), profiles={
+    Section("trades/whitebox", run=whitebox.run_table5, choices=_T5_CHOICES, sweep=whitebox.GRID.sweep(),
+            reads=("closer_look/table2",), profiles={
         "base": _T5,
         "smoke": {"n_train": 600, "epochs": 1, "attack_steps": 5, "attack_step_size": 0.04, "eval_steps": 10,
                   "eval_step_size": 0.02, "n_eval_test": 100, "audit_methods": ["TRADES(1/λ=6)"], "n_audit": 20,
