@@ -36,7 +36,8 @@ def test_attach_adds_a_sub_record_once_and_keeps_the_run(tmp_path):
 
 
 def _audited_records():
-    for path in ("closer_look/table2.json", "closer_look/table4.json"):
+    for path in ("closer_look/table2.json", "closer_look/table4.json", "trades/table4.json",
+                 "trades/table4_companion.json", "trades/table5.json", "cake/table3.json", "spatial/fig7.json"):
         yield path, json.loads((REPO_ROOT / "results" / path).read_text())
 
 
