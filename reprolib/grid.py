@@ -94,8 +94,11 @@ class MethodGrid:
         return {**base, "arch": arch, "method": method, "method_spec": self.methods[method], "seed": seed}
 
     def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False):
-        """The model of one run, trained, or loaded from its checkpoint when that training was completed
-        (training is deterministic on the CPU: a retrained model is the one the stored run measured)."""
+        """The model of one run, trained, or loaded from its checkpoint when that training was completed.
+        Training is deterministic on the CPU for a given code version and thread count, so a retrained model is
+        the one the stored run measured when both match its provenance; across versions of the loop or the
+        attacks (e.g. channels-last training, chunked attacks) it is a twin, which the audit's ``same_model``
+        check reveals."""
         torch.manual_seed(seed)
         dev = default_device()
         x, y = _tensors(data.load(cfg["dataset"], "train").subset(cfg["n_train"], seed=seed), dev)
