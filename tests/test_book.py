@@ -21,12 +21,25 @@ SECTIONS = pipeline.all_sections()
 pytestmark = pytest.mark.xdist_group("book")
 
 
+def _nbval(nb: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(nb)],
+                          cwd=nb.parent, capture_output=True, text=True, env=os.environ.copy())
+
+
+@pytest.fixture(scope="session")
+def nbval_runs(smoke_book) -> dict:
+    """Every executed smoke notebook run again under nbval, two kernels at a time: section -> finished process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        procs = pool.map(_nbval, [smoke_book / "book" / "executed" / f"{s}.ipynb" for s in SECTIONS])
+        return dict(zip(SECTIONS, procs))
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("section", SECTIONS)
-def test_notebook_executes_under_nbval(smoke_book, section):
-    nb = smoke_book / "book" / "executed" / f"{section}.ipynb"
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", str(nb)],
-                          cwd=nb.parent, capture_output=True, text=True, env=os.environ.copy())
+def test_notebook_executes_under_nbval(nbval_runs, section):
+    proc = nbval_runs[section]
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
