@@ -93,7 +93,7 @@ _T4 = {"dataset": "mnist", "eps": 0.1, "archs": ["Net"], "methods": list(sensiti
        "optimizer": "adam", "lr": 0.003, "momentum": 0.9, "milestones": [], "reduction": "mean",
        "attack_steps": 10, "attack_step_size": 0.02, "eval_steps": 40, "eval_step_size": 0.005,
        "n_eval_train": 0, "n_eval_test": 2000, "lip_steps": 0, "lip_step_size": 0.02, "precision": "fp32",
-       "audit_methods": ["TRADES(1/λ=1)", "TRADES(1/λ=6)"], "audit_seeds": [0], "audit_archs": None,
+       "audit_methods": [m for m in sensitivity.METHODS if m != "Natural"], "audit_seeds": [0], "audit_archs": None,
        "n_audit": 500, "audit_version": "standard",
        "companion": {"dataset": "fashion_mnist", "methods": ["Natural", "TRADES(1/λ=1)", "TRADES(1/λ=3)",
                                                              "TRADES(1/λ=6)"], "seeds": [0], "audit_methods": []}}
