@@ -123,3 +123,17 @@ def test_cifar_rows_of_tables_5_and_7_match_the_spec(spec_text):
         assert line in section, row
     for (source, target), (acc, ce) in whitebox.TABLE7.items():
         assert f"{acc:.2f}% [{ce}]" in section, (source, target)
+
+
+def test_audit_trend_says_whether_the_pgd_rise_survives_autoattack():
+    def row(beta, pgd, aa):
+        return {"method": sensitivity.row(beta), "n": 500, "pgd_acc": pgd, "autoattack_acc": aa, "gap": pgd - aa}
+
+    masked = {"audit": {"rows": [row(6.0, 0.76, 0.69), row(1.0, 0.72, 0.70), row(3.0, 0.73, 0.69)]}}
+    text = sensitivity.audit_trend(masked)
+    assert "+4.0 points above 1/λ = 1" in text and "upper bound" in text
+    assert "(1/λ = 1, 3, 6) the gap is +2.0, +4.0, +7.0 points" in text and "AutoAttack's 69.0–70.0%" in text
+    honest = {"audit": {"rows": [row(1.0, 0.72, 0.71), row(6.0, 0.76, 0.75)]}}
+    text = sensitivity.audit_trend(honest)
+    assert "does not grow" in text and "Over all" not in text
+    assert sensitivity.audit_trend({"audit": {"rows": [row(1.0, 0.7, 0.7)]}}) == ""

@@ -139,6 +139,12 @@ def audit_trend(record: dict) -> str:
                  "budget the rise of robust accuracy with 1/λ in the table above is an upper bound.")
     else:
         text += "The gap does not grow with the weight: the rise PGD measures is not PGD's weakness."
+    if len(rows) > 2:  # every audited weight, in order: how the two attacks' accuracies spread
+        pgd, aa = [100 * r["pgd_acc"] for r in rows], [100 * r["autoattack_acc"] for r in rows]
+        weights = ", ".join(f"{beta_of(r['method']):g}" for r in rows)
+        gaps = ", ".join(f"{100 * r['gap']:+.1f}" for r in rows)
+        text += (f" Over all {len(rows)} audited weights (1/λ = {weights}) the gap is {gaps} points; PGD's accuracy "
+                 f"spans {min(pgd):.1f}–{max(pgd):.1f}% and AutoAttack's {min(aa):.1f}–{max(aa):.1f}%.")
     return text
 
 
