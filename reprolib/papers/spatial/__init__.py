@@ -110,9 +110,6 @@ SECTIONS = (
     # Fig. 7: PGD adversarial training over ε_train, the four profiles, AutoAttack on the trained defences.
     Section("spatial/fig7", run=adversarial.run_fig7, choices=_ADV_CHOICES, sweep=adversarial.FIG7.sweep(), profiles={
         "base": _ADV,
-        # AutoAttack (standard) with its masking checks costs ~20 min per StdCNN here; this session's budget covered
-        # the ε_train = 0.05 and 0.1 networks, not yet the 0.2 one.
-        "cpu": {"audit_methods": [adversarial.method_name(e) for e in (0.05, 0.1)]},
         "smoke": {**{k: v for k, v in _AUG_PROFILES["smoke"].items() if k not in ("gcnn", "methods")},
                   "methods": ["Natural", adversarial.method_name(0.1)], "n_deepfool": 0,
                   "audit_methods": [adversarial.method_name(0.1)], "n_audit": 20},
