@@ -56,21 +56,29 @@ def summary(audits: list[dict], labels: list[dict]) -> dict:
 
 
 def frame(audit_summary: dict, index: list[str]) -> pd.DataFrame:
-    """PGD and AutoAttack side by side per model, in percent: PGD and its stronger variants, transfer, then
-    AutoAttack's accuracy after each of its attacks in turn (the last is AutoAttack's), and the gap."""
-    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "pgd_more_steps_acc": "PGD, 5× steps",
-            "pgd_restarts_acc": "PGD, 5 restarts", "transfer_acc": "transfer from Natural"}
+    """PGD and AutoAttack side by side per model, in percent: clean, PGD, AutoAttack and their gap first (what a
+    reader compares), then PGD's stronger variants and transfer (the masking checks), then AutoAttack's accuracy
+    after each of its attacks in turn."""
     df = pd.DataFrame(audit_summary["rows"]).set_index(index)
-    out = 100 * df[list(cols)].astype(float)
+    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "autoattack_acc": "AutoAttack", "gap": "PGD − AA",
+            "pgd_more_steps_acc": "PGD, 5× steps", "pgd_restarts_acc": "PGD, 5 restarts",
+            "transfer_acc": "transfer from Natural"}
+    out = (100 * df[list(cols)].astype(float)).rename(columns=cols)
     after = pd.DataFrame(list(df["autoattack_after"]), index=df.index)
     for i, attack in enumerate(after.columns):
         out[("AA: " if i == 0 else "AA: + ") + attack] = 100 * after[attack].astype(float)
-    out["PGD − AA"] = 100 * df["gap"].astype(float)
-    out.insert(0, "images", df["n"])
-    return out.rename(columns=cols)
+    out.insert(0, "images", df["n"].astype(int))
+    return out
 
 
-def gap_sources(audit_summary: dict) -> str:
+def styled(audit_summary: dict | None, index=("arch", "method", "seed")):
+    """:func:`frame` as the pages show it (percent to one decimal, image counts whole), or None without audits."""
+    if not audit_summary or not audit_summary["rows"]:
+        return None
+    return frame(audit_summary, list(index)).style.format("{:.1f}", na_rep="—").format("{:d}", subset=["images"])
+
+
+def gap_lines(audit_summary: dict) -> list[str]:
     """In words, for each model whose PGD − AutoAttack gap is flagged, which of AutoAttack's attacks found
     the points PGD missed (the largest drop in accuracy after PGD's level)."""
     out = []
@@ -84,7 +92,12 @@ def gap_sources(audit_summary: dict) -> str:
         out.append(f"{label(r)}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
                    f"most of the {100 * r['gap']:.1f}-point gap is found by {top} "
                    f"({100 * drops[top]:.1f} points)")
-    return "; ".join(out)
+    return out
+
+
+def gap_sources(audit_summary: dict) -> str:
+    """:func:`gap_lines` as one sentence."""
+    return "; ".join(gap_lines(audit_summary))
 
 
 def box(audit_summary: dict | None) -> Markdown:
@@ -113,15 +126,19 @@ def label(row: dict) -> str:
 
 def unaudited(rows: list[dict], audit_summary: dict | None) -> list[str]:
     """The robust models (every method but Natural) among a table's ``rows`` that the audit did not check, in
-    words, one entry per architecture and method (listing its seeds)."""
+    words: one entry per architecture and set of seeds, naming its methods."""
     key = ("arch", "method", "seed")
     done = {tuple(r.get(k) for k in key) for r in (audit_summary or {}).get("rows", [])}
-    seeds: dict[str, list] = {}
+    seeds: dict[tuple, list] = {}
     for r in rows:
         if r["method"] != "Natural" and tuple(r.get(k) for k in key) not in done:
-            seeds.setdefault(label({k: v for k, v in r.items() if k != "seed"}), []).append(r.get("seed"))
-    return [name + ("" if s == [None] else f" (seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))})")
-            for name, s in seeds.items()]
+            seeds.setdefault((r.get("arch"), r["method"]), []).append(r.get("seed"))
+    groups: dict[tuple, list[str]] = {}
+    for (arch, method), s in seeds.items():
+        groups.setdefault((arch, tuple(s)), []).append(method)
+    return [" ".join(str(a) for a in (arch, ", ".join(methods)) if a is not None)
+            + ("" if s == (None,) else f" (seed{'s' if len(s) > 1 else ''} {', '.join(map(str, s))})")
+            for (arch, s), methods in groups.items()]
 
 
 def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page",
@@ -132,20 +149,22 @@ def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "thi
     checks (MyST, e.g. a ``{doc}`` link)."""
     audited = (audit_summary or {}).get("rows", [])
     missing = unaudited(rows or [], audit_summary)
-    rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {', '.join(missing)}."
+    rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {'; '.join(missing)}."
             if missing else "")
     if not audited:
         return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
                         f"only (see {table} for the audit's cost on this machine and what it checks).")
-    names = ", ".join(label(r) for r in audited)
-    text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} "
-            f"{'is' if len(audited) == 1 else 'are'} also attacked with AutoAttack in its standard version "
-            f"(APGD-CE, APGD-T, FAB-T and Square, Croce & Hein's own code) and with this table's PGD, on the same "
-            f"first {n_audit or 'all'} test images of the evaluation subset; {table} explains the checks. The "
-            f"largest PGD − AutoAttack gap is {100 * audit_summary['max_gap']:+.1f} points. ")
-    sources = gap_sources(audit_summary)
-    text += (f"⚠ Gaps above {100 * audit_summary['gap_warning']:g} points, flagged here and on the scorecard: "
-             f"{sources}. For these networks AutoAttack's accuracy is the one to quote." if sources else
-             f"No gap is above {100 * audit_summary['gap_warning']:g} points, the threshold at which the page and "
+    names = (", ".join(label(r) for r in audited) + (" is" if len(audited) == 1 else " are") if len(audited) <= 3
+             else f"the {len(audited)} networks of the table below are")
+    text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} also "
+            f"attacked with AutoAttack in its standard version (APGD-CE, APGD-T, FAB-T and Square, Croce & Hein's "
+            f"own code) and with this table's PGD, on the same first {n_audit or 'all'} test images of the "
+            f"evaluation subset; {table} explains the checks. The largest PGD − AutoAttack gap is "
+            f"{100 * audit_summary['max_gap']:+.1f} points.")
+    flagged = gap_lines(audit_summary)
+    text += (f" ⚠ Gaps above {100 * audit_summary['gap_warning']:g} points, flagged here and on the scorecard "
+             "(for these networks AutoAttack's accuracy is the one to quote):\n\n"
+             + "".join(f"- {line}\n" for line in flagged) + "\n" if flagged else
+             f" No gap is above {100 * audit_summary['gap_warning']:g} points, the threshold at which the page and "
              "the scorecard flag one.")
-    return Markdown(text + rest)
+    return Markdown(text + (rest.strip() if flagged else rest))

@@ -71,17 +71,30 @@ def test_scorecard_shows_the_largest_gap_and_flags_it(tmp_path):
     assert scorecard._gap({}) == "" and scorecard._gap(None) == ""
 
 
-def test_the_page_names_the_robust_models_left_unaudited():
+def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps():
     from reprolib import audit
 
     rows = [{"arch": "Net", "method": m, "seed": s} for m in ("Natural", "TRADES(1/λ=1)", "TRADES(1/λ=6)")
             for s in (0, 1)]
-    summary = {"rows": [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0, "gap": 0.004}], "max_gap": 0.004,
-               "gap_warning": 0.02}
+    after = {"apgd-ce": 0.70, "apgd-t": 0.69}
+    summary = {"rows": [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0, "gap": 0.004, "pgd_acc": 0.694,
+                         "autoattack_acc": 0.69, "autoattack_after": after, "n": 500, "clean_acc": 0.9,
+                         "pgd_more_steps_acc": 0.69, "pgd_restarts_acc": 0.69, "transfer_acc": None}],
+               "max_gap": 0.004, "gap_warning": 0.02}
     assert audit.unaudited(rows, summary) == ["Net TRADES(1/λ=1) (seed 1)", "Net TRADES(1/λ=6) (seeds 0, 1)"]
     text = audit.paragraph(summary, 500, rows=rows).data
-    assert "Net TRADES(1/λ=1) (seed 0) is also attacked" in text
-    assert text.endswith("PGD's only: Net TRADES(1/λ=1) (seed 1), Net TRADES(1/λ=6) (seeds 0, 1).")
+    assert "Net TRADES(1/λ=1) (seed 0) is also attacked" in text and "No gap is above 2 points" in text
+    assert text.endswith("PGD's only: Net TRADES(1/λ=1) (seed 1); Net TRADES(1/λ=6) (seeds 0, 1).")
     full = rows[:1] + [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0}]
     assert "Not audited" not in audit.paragraph(summary, 500, rows=full).data
-    assert audit.unaudited(rows, None)[0] == "Net TRADES(1/λ=1) (seeds 0, 1)"
+    # methods sharing their unaudited seeds are named together
+    assert audit.unaudited(rows, None) == ["Net TRADES(1/λ=1), TRADES(1/λ=6) (seeds 0, 1)"]
+    # a flagged gap is a list item naming the attack that found it
+    summary["rows"][0].update(gap=0.034, pgd_acc=0.724)
+    summary["max_gap"] = 0.034
+    text = audit.paragraph(summary, 500, rows=rows).data
+    assert "\n- Net TRADES(1/λ=1) (seed 0): PGD 72.4%, AutoAttack 69.0%; most of the 3.4-point gap is found by " \
+           "apgd-ce (2.4 points)\n" in text
+    assert "\n\nNot audited in this configuration" in text
+    assert list(audit.styled(summary).data.columns[:3]) == ["images", "clean", "PGD"]
+    assert audit.styled({"rows": []}) is None
