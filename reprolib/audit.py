@@ -95,11 +95,6 @@ def gap_lines(audit_summary: dict) -> list[str]:
     return out
 
 
-def gap_sources(audit_summary: dict) -> str:
-    """:func:`gap_lines` as one sentence."""
-    return "; ".join(gap_lines(audit_summary))
-
-
 def box(audit_summary: dict | None) -> Markdown:
     """The gradient-masking box: each check per model (✔ / ✘ / ⚠), and the warnings in words."""
     if not audit_summary or not audit_summary["rows"]:
@@ -148,12 +143,12 @@ def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "thi
     the table's ``rows``, which of its robust models were not audited. ``table`` names the page that explains the
     checks (MyST, e.g. a ``{doc}`` link)."""
     audited = (audit_summary or {}).get("rows", [])
-    missing = unaudited(rows or [], audit_summary)
-    rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {'; '.join(missing)}."
-            if missing else "")
     if not audited:
         return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
                         f"only (see {table} for the audit's cost on this machine and what it checks).")
+    missing = unaudited(rows or [], audit_summary)
+    rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {'; '.join(missing)}."
+            if missing else "")
     names = (", ".join(label(r) for r in audited) + (" is" if len(audited) == 1 else " are") if len(audited) <= 3
              else f"the {len(audited)} networks of the table below are")
     text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} also "
