@@ -246,3 +246,37 @@ class MethodGrid:
                 s[f"{k}_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else None
             out.append(s)
         return out
+
+
+# ---- a grid run twice: once as configured, once with a dict of overrides (another dataset or architecture) ------
+
+def variants(cfg: dict, key: str) -> list[dict]:
+    """The settings of a section that runs its grid twice: ``cfg`` without ``key``, then, when ``cfg[key]`` is a
+    dict of overrides (``None``: no second run), ``cfg`` with them applied. E.g. spatial's ``gcnn`` (the GCNN's
+    settings) or TRADES Table 4's ``companion`` (the CIFAR-10 column's dataset and network)."""
+    main = {k: v for k, v in cfg.items() if k != key}
+    return [main] + ([{**main, **cfg[key]}] if cfg.get(key) else [])
+
+
+def variant_sweep(key: str, main: MethodGrid, variant: MethodGrid | None = None) -> Sweep:
+    """One sweep point per network of both of :func:`variants`' settings; ``variant`` (default ``main``) stores
+    the second's runs. A point of the main grid sets ``key`` to None; a point of the variant empties the main grid
+    (``methods: []``) and puts the point's overrides into ``key``, so each point names the grid it runs in."""
+    grids = (main, variant or main)
+
+    def points(cfg: dict) -> list[dict]:
+        parts = variants(cfg, key)
+        out = [{**p, key: None} for p in main.points(parts[0])]
+        if len(parts) > 1:
+            out += [{"methods": [], key: {**cfg[key], **p}} for p in grids[1].points(parts[1])]
+        return out
+
+    def stored(cfg: dict, profile: str) -> bool:
+        return all(g.stored(s, profile) for g, s in zip(grids, variants(cfg, key)))
+
+    def run(cfg: dict, profile: str, progress: bool = False) -> None:
+        for g, s in zip(grids, variants(cfg, key)):
+            if grid(s):
+                MethodGrid.compute(g, s, profile, progress=progress)
+
+    return Sweep(points=points, run=run, stored=stored)

@@ -135,18 +135,6 @@ def test_fig14_measures_fig6s_networks_without_training_them_again(monkeypatch):
     assert {r["arch"] for r in rec["rows"]} == {"StdCNN", "GCNN"}
 
 
-def test_the_sweep_points_cover_both_networks_and_match_the_sections_runs():
-    cfg = profiles.resolve("spatial/fig6", "smoke")
-    sweep = augmentation.sweep(augmentation.FIG6)
-    points = sweep.points(cfg)
-    archs = [p["archs"][0] for p in points]
-    assert archs.count("StdCNN") == len(cfg["methods"]) and archs.count("GCNN") == len(cfg["gcnn"]["methods"])
-    gcnn_point = {**cfg, **points[-1]}
-    main = augmentation.grids(cfg)[1]  # the section's GCNN settings: the point's run hashes as the section's
-    assert augmentation.FIG6.run_config(gcnn_point, "GCNN", points[-1]["methods"][0], 0) == \
-        augmentation.FIG6.run_config(main, "GCNN", points[-1]["methods"][0], 0)
-
-
 def test_fig14_settings_are_fig6s_on_the_rotation_networks():
     for profile in ("smoke", "cpu", "paper"):
         a, b = profiles.resolve("spatial/fig6", profile), profiles.resolve("spatial/fig14", profile)

@@ -159,3 +159,30 @@ def test_joint_forward_equals_separate_passes():
         model = models.build(name).eval()
         ja, jb = losses.joint_forward(model, a, b)
         assert torch.allclose(ja, model(a), atol=1e-5) and torch.allclose(jb, model(b), atol=1e-5)
+
+
+@pytest.mark.parametrize("section, key, stores", [("spatial/fig6", "gcnn", ["spatial.fig6", "spatial.fig6"]),
+                                                  ("trades/table4", "companion",
+                                                   ["trades.table4", "trades.table4_companion"])])
+def test_a_variant_sweep_point_is_one_run_of_its_grid_hashed_as_the_sections_own(section, key, stores, monkeypatch):
+    """Spatial's GCNN and TRADES Table 4's companion: each sweep point runs exactly one network, in the grid (and
+    store) that the section's own computation uses for it, under the configuration the section stores it by."""
+    from reprolib import grid, profiles, sections
+
+    cfg = profiles.resolve(section, "smoke")
+    main, variant = grid.variants(cfg, key)
+    assert key not in main and variant == {**main, **cfg[key]}
+    assert grid.variants({**cfg, key: None}, key) == [main]
+    calls = []
+    monkeypatch.setattr(grid.MethodGrid, "compute",
+                        lambda self, c, profile, progress=False: calls.append((self, c)))
+    spec = sections.get(section).sweep
+    points = spec.points(cfg)
+    expected = [(i, one) for i, settings in enumerate((main, variant)) for one in grid.grid(settings)]
+    assert len(points) == len(expected) and {i for i, _ in expected} == {0, 1}
+    for point, (i, one) in zip(points, expected):
+        calls.clear()
+        spec.run({**cfg, **point}, "smoke")
+        assert [(g.store, grid.grid(c)) for g, c in calls] == [(stores[i], [one])], point
+        g, ran = calls[0]
+        assert g.run_config(ran, *one) == g.run_config((main, variant)[i], *one)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 
+from ...grid import variant_sweep
 from ...scorecard import GPU, NOT_YET, OFFLINE, Artifact
 from ...sections import Section
 from . import adversarial, augmentation, networks, report, runs, theory
@@ -106,7 +107,7 @@ SECTIONS = (
     }),
     # Fig. 6: Aug-R / Aug-T / Aug-RT over training ranges, invariance and robustness profiles.
     Section("spatial/fig6", run=augmentation.run_fig6, choices=_AUG_CHOICES,
-            sweep=augmentation.sweep(augmentation.FIG6), profiles=_AUG_PROFILES),
+            sweep=variant_sweep("gcnn", augmentation.FIG6), profiles=_AUG_PROFILES),
     # Fig. 7: PGD adversarial training over ε_train, the four profiles, AutoAttack on the trained defences.
     Section("spatial/fig7", run=adversarial.run_fig7, choices=_ADV_CHOICES, sweep=adversarial.FIG7.sweep(), profiles={
         "base": _ADV,

@@ -22,8 +22,7 @@ import seaborn as sns
 
 from ... import invariance, metrics, results
 from ...claims import claim
-from ...grid import MethodGrid, test_set
-from ...sections import Sweep
+from ...grid import MethodGrid, test_set, variants
 from ...plotting import PALETTE
 
 MNIST_SD = 0.3081  # the normalisation of the authors' code: the paper's ε and distances are in these units
@@ -301,14 +300,8 @@ FIG14 = SpatialGrid("spatial.fig14", METHODS, claims=fig14_claims, row_keys=ROW_
                     runs_artifact="spatial.fig6", notes=FIG6.notes)
 
 
-def grids(cfg: dict) -> list[dict]:
-    """The section's settings for StdCNN and, from its ``gcnn`` overrides, for the GCNN (``gcnn: None``: none)."""
-    main = {k: v for k, v in cfg.items() if k != "gcnn"}
-    return [main] + ([{**main, **cfg["gcnn"]}] if cfg.get("gcnn") else [])
-
-
 def merged(grid: SpatialGrid, cfg: dict, profile: str, recompute: bool, progress: bool) -> dict:
-    parts = [grid.compute(c, profile, recompute=recompute, progress=progress) for c in grids(cfg)]
+    parts = [grid.compute(c, profile, recompute=recompute, progress=progress) for c in variants(cfg, "gcnn")]
     rows = [r for p in parts for r in p["rows"]]
     return {**parts[0], "rows": rows, "claims": grid.claims(rows), "seeds": sorted({r["seed"] for r in rows})}
 
@@ -318,21 +311,6 @@ def _run(grid: SpatialGrid):
         return {grid.artifact: results.cached(grid.artifact, profile=profile, config=cfg, recompute=recompute,
                                               compute=lambda: merged(grid, cfg, profile, recompute, progress))}
     return run
-
-
-def sweep(grid: SpatialGrid) -> Sweep:
-    """Every network of the section (StdCNN's and the ``gcnn`` overrides') as one sweep point each."""
-    def strip(cfg: dict) -> dict:
-        return {k: v for k, v in cfg.items() if k != "gcnn"}
-
-    def points(cfg: dict) -> list[dict]:
-        gcnn = cfg.get("gcnn") or {}
-        out = grid.points(strip(cfg)) + ([{**gcnn, **p} for p in grid.points({**strip(cfg), **gcnn})] if gcnn else [])
-        return [{**p, "gcnn": None} for p in out]
-
-    return Sweep(points=points, stored=lambda cfg, profile: grid.stored(strip(cfg), profile),
-                 run=lambda cfg, profile, progress=False: MethodGrid.compute(grid, strip(cfg), profile,
-                                                                             progress=progress))
 
 
 run_fig6, run_fig14 = _run(FIG6), _run(FIG14)

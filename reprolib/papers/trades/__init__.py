@@ -148,7 +148,7 @@ SECTIONS = (
         "paper": {"epochs": 30},
     }),
     # §5.2, Table 4: sensitivity to 1/λ.
-    Section("trades/table4", run=sensitivity.run_table4, choices=_T4_CHOICES, sweep=sensitivity.GRID.sweep(),
+    Section("trades/table4", run=sensitivity.run_table4, choices=_T4_CHOICES, sweep=sensitivity.SWEEP,
             profiles={
         "base": _T4,
         "smoke": {"methods": ["Natural", "TRADES(1/λ=1)", "TRADES(1/λ=6)"], "seeds": [0], "n_train": 600,

@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from ...claims import claim
-from ...grid import MethodGrid, mean
+from ...grid import MethodGrid, mean, variants, variant_sweep
 from ...plotting import PALETTE, PAPER_MARKER
 
 BETAS = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)  # the paper's 1/λ ∈ {1, ..., 5}, plus 0.5 and 6 (and 0: natural)
@@ -103,18 +103,13 @@ GRID = MethodGrid("trades.table4", METHODS, PAPER, table4_claims, extra_keys=("c
 COMPANION = MethodGrid("trades.table4_companion", METHODS, PAPER, lambda rows: table4_claims(rows, "companion"),
                        notes="the CIFAR-10 column's protocol on the dataset in the configuration",
                        extra_keys=("companion",))
-
-
-def grids(cfg: dict) -> list[tuple[MethodGrid, dict]]:
-    """The section's two grids and their settings: MNIST, and the ``companion`` overrides (CIFAR-10 at the paper
-    profile, Fashion-MNIST as a stand-in otherwise); ``companion: None`` leaves it out."""
-    main = {k: v for k, v in cfg.items() if k != "companion"}
-    return [(GRID, main)] + ([(COMPANION, {**main, **cfg["companion"]})] if cfg.get("companion") else [])
+SWEEP = variant_sweep("companion", GRID, COMPANION)
 
 
 def run_table4(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
     out = {}
-    for grid, settings in grids(cfg):
+    # MNIST, and the ``companion`` overrides (CIFAR-10 at the paper profile, Fashion-MNIST as a stand-in otherwise)
+    for grid, settings in zip((GRID, COMPANION), variants(cfg, "companion")):
         out.update(grid.run(settings, profile, recompute, progress))
     return out
 
