@@ -2,18 +2,20 @@
 MNIST test images, so that chapters can size their AutoAttack subset (issue 12: at most ~30% of a
 chapter's training time).
 
-`python benchmarks/autoattack.py [--n 200 --eps 0.1 --checkpoint PATH --arch SmallCNN --chunk 100 --aa-threads 1]`
+`python benchmarks/autoattack.py [--n 200 --eps 0.1 --checkpoint PATH --arch SmallCNN --chunk 100 --aa-threads 1
+--layouts nhwc,default]`
 
 Without ``--checkpoint`` it trains a robust-ish SmallCNN first (1 natural epoch, then ``--at-epochs``
 epochs of PGD-5 adversarial training at ``--eps``, on ``--n-train`` images; about a minute on 2 cores) and
 saves it to ``--save`` (default ``artifacts/bench_autoattack_<arch>.pt``) for the next run. A checkpoint is a
-``state_dict`` of ``--arch``. PGD-10 uses step 0.02 (closer_look's evaluation at eps 0.1), PGD-40 step
-0.01 (TRADES' FGSM^40), both scaled with ``--eps``.
+``state_dict`` of ``--arch`` or a training checkpoint of one (``artifacts/<section>/*.pt``). PGD-10 uses step
+0.02 (closer_look's evaluation at eps 0.1), PGD-40 step 0.01 (TRADES' FGSM^40), both scaled with ``--eps``.
 
 AutoAttack's cost grows with the model's robustness: every image that survives APGD-CE goes through the
 targeted APGD and FAB passes (9 target classes each) and 5,000 Square queries, so the script prints the
-robust accuracy and the seconds spent per attack next to the rate. Run on a quiet machine (a second heavy
-process on the 2 cores slows small-batch attacks many-fold).
+robust accuracy and the seconds spent per attack next to the rate. ``--layouts`` runs AutoAttack once per
+weight layout (``nhwc``: the evaluator's default on the CPU, ``default``: NCHW) and prints both rates. Run on
+a quiet machine (a second heavy process on the 2 cores slows small-batch attacks many-fold).
 """
 import argparse
 import time
@@ -33,7 +35,8 @@ def build_model(args) -> torch.nn.Module:
     if ckpt is None and args.save and Path(args.save).exists():
         ckpt = Path(args.save)
     if ckpt is not None:
-        model.load_state_dict(torch.load(ckpt, weights_only=True))
+        state = torch.load(ckpt, weights_only=True)
+        model.load_state_dict(state.get("model", state))  # a state_dict, or a training checkpoint (artifacts/)
         print(f"model: {args.arch} from {ckpt}")
         return model.eval()
     train = data.load("mnist", "train").subset(args.n_train, seed=0)
@@ -65,6 +68,7 @@ def main():
     p.add_argument("--chunk", type=int, default=100, help="images per AutoAttack call")
     p.add_argument("--threads", type=int, default=None, help="torch threads (PGD runs one chunk per thread)")
     p.add_argument("--aa-threads", type=int, default=1, help="intra-op threads during AutoAttack (its default)")
+    p.add_argument("--layouts", default="nhwc", help="weight layouts AutoAttack runs with: nhwc, default or both")
     args = p.parse_args()
     if args.save is None and args.checkpoint is None:
         args.save = str(artifacts_dir() / f"bench_autoattack_{args.arch}.pt")
@@ -84,16 +88,25 @@ def main():
         acc = pgd_correct(model, xt, yt, eps=args.eps, steps=steps, step_size=step, seed=0).float().mean().item()
         s = time.perf_counter() - t
         rows.append((f"PGD-{steps} (step {step:g})", acc, s))
-    rec = autoattack_accuracy(model, xt, yt, eps=args.eps, chunk=args.chunk, seed=0, threads=args.aa_threads)
-    rows.append((f"AutoAttack standard ({rec['threads']} thr)", rec["robust_acc"], rec["seconds"]))
+    recs = {}
+    for layout in args.layouts.split(","):
+        if layout not in ("nhwc", "default"):
+            p.error(f"--layouts: unknown layout {layout!r} (nhwc, default)")
+        rec = autoattack_accuracy(model, xt, yt, eps=args.eps, chunk=args.chunk, seed=0, threads=args.aa_threads,
+                                  channels_last=layout == "nhwc")
+        rows.append((f"AutoAttack {layout} ({rec['threads']} thr)", rec["robust_acc"], rec["seconds"]))
+        recs[layout] = rec
     print(f"{'attack':<26}{'robust acc':>11}{'seconds':>10}{'img/s':>10}")
     for name, acc, s in rows:
         print(f"{name:<26}{acc:>11.3f}{s:>10.1f}{args.n / s:>10.2f}")
-    print("AutoAttack robust accuracy after each attack: "
-          + ", ".join(f"{a} {v:.3f}" for a, v in rec["robust_acc_after"].items()))
-    print("AutoAttack seconds per attack: " + ", ".join(f"{a} {v:.1f}" for a, v in rec["seconds_per_attack"].items()))
-    if rec["flags"]:
-        print("AutoAttack flags: " + " | ".join(rec["flags"]))
+    for layout, rec in recs.items():
+        print(f"AutoAttack ({layout}) robust accuracy after each attack: "
+              + ", ".join(f"{a} {v:.3f}" for a, v in rec["robust_acc_after"].items()))
+        print(f"AutoAttack ({layout}) seconds per attack: "
+              + ", ".join(f"{a} {v:.1f}" for a, v in rec["seconds_per_attack"].items()))
+        if rec["flags"]:
+            print(f"AutoAttack ({layout}) flags: " + " | ".join(rec["flags"]))
+    rec = next(iter(recs.values()))
     per_img = rec["seconds"] / args.n
     print(f"AutoAttack / PGD-40 time: {rec['seconds'] / rows[1][2]:.1f}x; at this robustness 500 images take "
           f"~{500 * per_img / 60:.1f} min, 1,000 ~{1000 * per_img / 60:.1f} min, "

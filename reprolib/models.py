@@ -245,3 +245,13 @@ def build(name: str, **kwargs) -> nn.Module:
 
 def num_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def to_channels_last(model: nn.Module) -> bool:
+    """Put ``model``'s 4-D parameters in NHWC layout, in place (values unchanged; convolutions and pooling run
+    faster on the CPU, see ``benchmarks/training.py``); False, and nothing changed, for a model with 5-D
+    parameters (the p4 GCNN's filters), which this layout does not cover."""
+    if any(p.dim() == 5 for p in model.parameters()):
+        return False
+    model.to(memory_format=torch.channels_last)
+    return True

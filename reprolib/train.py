@@ -23,6 +23,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from .errors import ConfigError
+from .models import to_channels_last
 from .results import config_hash
 from .results import world as process_world
 
@@ -108,8 +109,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     rank, world = process_world()
     if cfg.batch_size % world:
         raise ConfigError(f"batch_size={cfg.batch_size} must be divisible by the number of processes ({world})")
-    if cfg.channels_last and all(p.dim() != 5 for p in model.parameters()):  # (p4 filters are 5-D)
-        model.to(memory_format=torch.channels_last)  # in place; 4-D parameters only, values unchanged
+    if cfg.channels_last:
+        to_channels_last(model)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = _optimizer(cfg, model.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=0.1)

@@ -31,6 +31,19 @@ def at_model(trained_cnn, mnist_small):
     return model.eval()
 
 
+def test_the_nhwc_copy_finds_what_the_default_layout_finds_and_leaves_the_model_alone(at_model, mnist_small):
+    """On the CPU AutoAttack attacks an NHWC copy (faster): the same images fall, and the caller's model keeps its
+    layout; the record says which layout ran."""
+    _, _, xt, yt = mnist_small
+    model = copy.deepcopy(at_model).to(memory_format=torch.contiguous_format)
+    runs = {cl: autoattack_accuracy(model, xt, yt, eps=EPS, n=16, version="custom", attacks=["apgd-ce", "apgd-t"],
+                                    channels_last=cl, progress=False) for cl in (None, False)}
+    assert runs[None]["memory_format"] == "channels_last" and runs[False]["memory_format"] == "default"
+    assert runs[None]["robust_acc_after"] == runs[False]["robust_acc_after"]
+    assert runs[None]["clean_acc"] > runs[None]["robust_acc"]  # some images fell: the comparison is not vacuous
+    assert all(p.is_contiguous() for p in model.parameters())
+
+
 class Quantized(nn.Module):
     """8-bit input quantisation: the same function as ``net`` up to 1/255, but a zero input gradient."""
 
