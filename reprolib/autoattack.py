@@ -44,7 +44,7 @@ Layout: on the CPU the attacks run on a copy of the model with NHWC ("channels l
 loop trains (``models.to_channels_last``): the same function up to float rounding, and faster. Measured on a
 TRADES-trained CNN1_BN1 (MNIST, eps 0.1, 20 images, one thread, while two other jobs held the cores): 113 s
 against 158 s for the default layout (Square 49 vs 76 s, FAB-T 41 vs 54 s), the same robust accuracy after
-every attack; on 8 images alone on a core, 68 s against 91 s (``benchmarks/autoattack.py --layouts
+every attack; on 8 images under the same load, 68 s against 91 s (``benchmarks/autoattack.py --layouts
 nhwc,default``). The record's ``memory_format`` says which layout ran (records before it existed: the default).
 """
 from __future__ import annotations
