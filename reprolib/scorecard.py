@@ -25,12 +25,14 @@ MISSING_APPENDIX = "its numbers are in an appendix missing from the provided tex
 class Artifact:
     """One row of the catalogue: an artifact id (REPRO_SPEC), what it is, its page (docname under ``book/``, or
     None), why it is not reproduced *if* no record exists, and the artifact whose record holds it if different
-    (one paper owns a result that two papers state; the other's row points to it)."""
+    (one paper owns a result that two papers state; the other's row points to it). ``parts``: other records that
+    hold part of the artifact (e.g. a second grid of the same table); their claims and audits count on its row."""
     id: str
     what: str
     page: str | None
     reason: str
     holder: str | None = None
+    parts: tuple[str, ...] = ()
 
 
 STATUS_LABEL = {"reproduced": "✔ reproduced", "partial": "◐ partially (scaled down)",
@@ -43,7 +45,9 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
     for a in sections.catalogue():
         art, what, page, reason = a.id, a.what, a.page, a.reason
         rec = results.load(a.holder or art, profile, root)
-        claims = _claims_of(rec, art) or (_claims_of(rec, a.holder) if a.holder else [])
+        parts = [p for p in (results.load(p, profile, root) for p in a.parts) if p is not None]
+        claims = (_claims_of(rec, art) or (_claims_of(rec, a.holder) if a.holder else [])) + \
+            [c for p in parts for c in _claims_of(p, art)]
         if rec is None:
             status = "paper-profile-only" if reason.startswith("paper profile only") else "not-reproduced"
             detail = reason
@@ -51,7 +55,7 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
             status, detail = rec["status"], rec.get("notes", "")
         rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status], "details": detail,
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
-                     "pgd_minus_aa": _gap(rec if not a.holder else None), "page": page or ""})
+                     "pgd_minus_aa": _gap(*([rec] if not a.holder else []), *parts), "page": page or ""})
     return pd.DataFrame(rows)
 
 
@@ -60,13 +64,16 @@ def _claims_of(record: dict | None, artifact: str) -> list[dict]:
     return [c for c in (record or {}).get("claims", []) if c["id"].startswith(artifact)]
 
 
-def _gap(record: dict | None) -> str:
-    """The largest PGD − AutoAttack gap over the record's audited models, in points; ⚠ above the warning."""
-    audit = (record or {}).get("audit") or {}
-    if audit.get("max_gap") is None:
+def _gap(*records: dict | None) -> str:
+    """The largest PGD − AutoAttack gap over the audited models of ``records`` (an artifact's), in points, and how
+    many models were audited; ⚠ above the warning."""
+    audits = [a for a in ((r or {}).get("audit") for r in records) if a and a.get("max_gap") is not None]
+    if not audits:
         return ""
-    gap = 100 * audit["max_gap"]
-    return ("⚠ " if audit["max_gap"] > audit["gap_warning"] + 1e-12 else "") + f"{gap:+.1f} ({len(audit['rows'])} models)"
+    worst = max(audits, key=lambda a: a["max_gap"])
+    n = sum(len(a["rows"]) for a in audits)
+    return ("⚠ " if worst["max_gap"] > worst["gap_warning"] + 1e-12 else "") + \
+        f"{100 * worst['max_gap']:+.1f} ({n} models)"
 
 
 def audit_warnings(profile: str = "cpu", root=None) -> list[str]:
@@ -74,7 +81,8 @@ def audit_warnings(profile: str = "cpu", root=None) -> list[str]:
     out = []
     for a in sections.catalogue():
         if not a.holder:
-            out += ((results.load(a.id, profile, root) or {}).get("audit") or {}).get("warnings", [])
+            for rid in (a.id, *a.parts):
+                out += ((results.load(rid, profile, root) or {}).get("audit") or {}).get("warnings", [])
     return out
 
 
@@ -84,8 +92,8 @@ def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
     for a in sections.catalogue():
         if a.holder:  # its claims are listed under the artifact that holds them
             continue
-        rec = results.load(a.id, profile, root)
-        for c in (rec or {}).get("claims", []):
+        recs = [results.load(rid, profile, root) for rid in (a.id, *a.parts)]
+        for c in (c for rec in recs for c in (rec or {}).get("claims", [])):
             rows.append({"claim": c["id"], "statement": c["text"], "holds": "✔" if c["passed"] else "✘",
                          "evidence": c["evidence"]})
     return pd.DataFrame(rows, columns=["claim", "statement", "holds", "evidence"])

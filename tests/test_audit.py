@@ -71,6 +71,29 @@ def test_scorecard_shows_the_largest_gap_and_flags_it(tmp_path):
     rec["audit"]["max_gap"] = 0.004
     assert scorecard._gap(rec) == "+0.4 (2 models)"
     assert scorecard._gap({}) == "" and scorecard._gap(None) == ""
+    # an artifact held by two records (a table and its companion grid): the worst gap over both, every model counted
+    part = {"audit": {"max_gap": 0.025, "gap_warning": 0.02, "rows": [{}, {}, {}], "warnings": []}}
+    assert scorecard._gap(rec, part) == "⚠ +2.5 (5 models)" and scorecard._gap(None, part) == "⚠ +2.5 (3 models)"
+    assert scorecard._gap(rec, {"audit": None}) == "+0.4 (2 models)"
+
+
+def test_the_scorecard_row_of_an_artifact_counts_its_parts(tmp_path, monkeypatch):
+    from reprolib import sections
+
+    def record(claims, gap):
+        return lambda: {"rows": [], "status": "partial", "notes": "",
+                        "claims": [{"id": f"demo.t.{c}", "passed": ok, "text": c, "evidence": ""} for c, ok in claims],
+                        "audit": {"max_gap": gap, "gap_warning": 0.02, "rows": [{}], "warnings": [f"gap {gap}"]}}
+
+    results.cached("demo.t", profile="cpu", config={}, compute=record([("a", True)], 0.01), root=tmp_path)
+    results.cached("demo.t_part", profile="cpu", config={}, compute=record([("b", False), ("c", True)], 0.03),
+                   root=tmp_path)
+    monkeypatch.setattr(sections, "catalogue", lambda: (scorecard.Artifact("demo.t", "a table", None, "",
+                                                                           parts=("demo.t_part",)),))
+    row = scorecard.scorecard("cpu", root=tmp_path).iloc[0]
+    assert (row["claims"], row["pgd_minus_aa"]) == ("2/3", "⚠ +3.0 (2 models)")
+    assert scorecard.audit_warnings("cpu", root=tmp_path) == ["gap 0.01", "gap 0.03"]
+    assert list(scorecard.all_claims("cpu", root=tmp_path)["claim"]) == ["demo.t.a", "demo.t.b", "demo.t.c"]
 
 
 def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps():
