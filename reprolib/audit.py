@@ -119,15 +119,18 @@ def label(row: dict) -> str:
                                                                           else "")
 
 
-def unaudited(rows: list[dict], audit_summary: dict | None) -> list[str]:
-    """The robust models (every method but Natural) among a table's ``rows`` that the audit did not check, in
-    words: one entry per architecture and set of seeds, naming its methods."""
+def unaudited_rows(rows: list[dict], audit_summary: dict | None) -> list[dict]:
+    """The robust models (every method but Natural) among a table's ``rows`` that the audit did not check."""
     key = ("arch", "method", "seed")
     done = {tuple(r.get(k) for k in key) for r in (audit_summary or {}).get("rows", [])}
+    return [r for r in rows if r["method"] != "Natural" and tuple(r.get(k) for k in key) not in done]
+
+
+def unaudited(rows: list[dict], audit_summary: dict | None) -> list[str]:
+    """:func:`unaudited_rows` in words: one entry per architecture and set of seeds, naming its methods."""
     seeds: dict[tuple, list] = {}
-    for r in rows:
-        if r["method"] != "Natural" and tuple(r.get(k) for k in key) not in done:
-            seeds.setdefault((r.get("arch"), r["method"]), []).append(r.get("seed"))
+    for r in unaudited_rows(rows, audit_summary):
+        seeds.setdefault((r.get("arch"), r["method"]), []).append(r.get("seed"))
     groups: dict[tuple, list[str]] = {}
     for (arch, method), s in seeds.items():
         groups.setdefault((arch, tuple(s)), []).append(method)

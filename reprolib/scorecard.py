@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import results, sections
+from .audit import unaudited_rows
 
 OFFLINE = "needs a dataset this offline machine cannot download"
 GPU = "needs CIFAR-10 (or larger) and a GPU"
@@ -65,15 +66,28 @@ def _claims_of(record: dict | None, artifact: str) -> list[dict]:
 
 
 def _gap(*records: dict | None) -> str:
-    """The largest PGD − AutoAttack gap over the audited models of ``records`` (an artifact's), in points, and how
-    many models were audited; ⚠ above the warning."""
+    """The largest PGD − AutoAttack gap over the audited models of ``records`` (an artifact's), in points, how
+    many models were audited and how many robust models of the records' rows were not; ⚠ above the warning."""
     audits = [a for a in ((r or {}).get("audit") for r in records) if a and a.get("max_gap") is not None]
+    left = sum(len(unaudited_rows(_robust_rows(r), r.get("audit"))) for r in records if r)
     if not audits:
-        return ""
+        return f"none of {_models(left, 'robust model')} audited" if left else ""
     worst = max(audits, key=lambda a: a["max_gap"])
     n = sum(len(a["rows"]) for a in audits)
     return ("⚠ " if worst["max_gap"] > worst["gap_warning"] + 1e-12 else "") + \
-        f"{100 * worst['max_gap']:+.1f} ({n} models)"
+        f"{100 * worst['max_gap']:+.1f} ({_models(n, 'model')}" + \
+        (f"; {_models(left, 'robust model')} not audited)" if left else ")")
+
+
+def _models(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _robust_rows(record: dict) -> list[dict]:
+    """The rows of a grid's record whose method trains against an adversary (its preset's loss is not the natural
+    one: AT, TRADES, RST, GR, LLR, ...); none for a record without method presets (e.g. augmentation grids)."""
+    specs = (record.get("config") or {}).get("method_specs") or {}
+    return [r for r in record.get("rows") or [] if specs.get(r.get("method"), {}).get("method", "natural") != "natural"]
 
 
 def audit_warnings(profile: str = "cpu", root=None) -> list[str]:
@@ -101,7 +115,7 @@ def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
 
 def markdown_table(card: pd.DataFrame) -> str:
     """The scorecard as a Markdown table whose page column links to the book's pages."""
-    lines = ["| artifact | what | status | details | claims | PGD − AutoAttack, largest (points) | page |",
+    lines = ["| artifact | what | status | details | claims | PGD − AutoAttack: largest gap (points), robust models audited and not | page |",
              "|---|---|---|---|---|---|---|"]
     for r in card.itertuples():
         # MyST document links, relative to the scorecard page (book/executed/scorecard.ipynb).

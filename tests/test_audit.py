@@ -75,6 +75,14 @@ def test_scorecard_shows_the_largest_gap_and_flags_it(tmp_path):
     part = {"audit": {"max_gap": 0.025, "gap_warning": 0.02, "rows": [{}, {}, {}], "warnings": []}}
     assert scorecard._gap(rec, part) == "⚠ +2.5 (5 models)" and scorecard._gap(None, part) == "⚠ +2.5 (3 models)"
     assert scorecard._gap(rec, {"audit": None}) == "+0.4 (2 models)"
+    # robust networks (a preset whose loss is not the natural one) that the audit left out are counted
+    specs = {"Natural": {"method": "natural"}, "AT": {"method": "at"}, "TRADES": {"method": "trades"}}
+    grid = {"config": {"method_specs": specs}, "rows": [{"arch": "A", "method": m, "seed": s}
+                                                        for m in specs for s in (0, 1)]}
+    audited = {"max_gap": 0.01, "gap_warning": 0.02, "rows": [{"arch": "A", "method": "AT", "seed": 0}]}
+    assert scorecard._gap({**grid, "audit": audited}) == "+1.0 (1 model; 3 robust models not audited)"
+    assert scorecard._gap({**grid, "audit": None}) == "none of 4 robust models audited"
+    assert scorecard._gap({**grid, "config": {}, "audit": None}) == ""  # no presets (an augmentation grid)
 
 
 def test_the_scorecard_row_of_an_artifact_counts_its_parts(tmp_path, monkeypatch):
