@@ -137,3 +137,9 @@ def test_audit_trend_says_whether_the_pgd_rise_survives_autoattack():
     text = sensitivity.audit_trend(honest)
     assert "does not grow" in text and "Over all" not in text
     assert sensitivity.audit_trend({"audit": {"rows": [row(1.0, 0.7, 0.7)]}}) == ""
+    # several seeds per weight: each weight's numbers are means over its seeds
+    seeds = {"audit": {"rows": [row(1.0, 0.72, 0.70), row(1.0, 0.74, 0.70), row(6.0, 0.76, 0.69),
+                                row(6.0, 0.78, 0.71)]}}
+    text = sensitivity.audit_trend(seeds)
+    assert "mean over its 2 seeds" in text and "+4.0 points above 1/λ = 1 (77.0% vs 73.0%)" in text
+    assert "AutoAttack +0.0 points (70.0% vs 70.0%)" in text and "+3.0 points at the smaller weight" in text
