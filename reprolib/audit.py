@@ -78,9 +78,9 @@ def styled(audit_summary: dict | None, index=("arch", "method", "seed")):
     return frame(audit_summary, list(index)).style.format("{:.1f}", na_rep="—").format("{:d}", subset=["images"])
 
 
-def gap_lines(audit_summary: dict) -> list[str]:
-    """In words, for each model whose PGD − AutoAttack gap is flagged, which of AutoAttack's attacks found
-    the points PGD missed (the largest drop in accuracy after PGD's level)."""
+def _flagged(audit_summary: dict) -> list[tuple[dict, str, float]]:
+    """Each model whose PGD − AutoAttack gap is flagged, with the AutoAttack attack that found most of the points
+    PGD missed (the largest drop in accuracy below PGD's level) and that drop."""
     out = []
     for r in audit_summary["rows"]:
         if r["gap"] <= audit_summary["gap_warning"] + 1e-12:
@@ -89,10 +89,23 @@ def gap_lines(audit_summary: dict) -> list[str]:
         for attack, acc in r["autoattack_after"].items():
             drops[attack], level = max(level - acc, 0.0), min(level, acc)
         top = max(drops, key=drops.get)
-        out.append(f"{label(r)}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
-                   f"most of the {100 * r['gap']:.1f}-point gap is found by {top} "
-                   f"({100 * drops[top]:.1f} points)")
+        out.append((r, top, drops[top]))
     return out
+
+
+def gap_lines(audit_summary: dict, most: int = 8) -> list[str]:
+    """In words, for each model whose gap is flagged, which of AutoAttack's attacks found the points PGD missed;
+    above ``most`` models, one line for all of them (how many, the range of gaps, the attacks that found them)."""
+    flagged = _flagged(audit_summary)
+    if len(flagged) > most:
+        gaps = [100 * r["gap"] for r, _, _ in flagged]
+        tops = {t: sum(top == t for _, top, _ in flagged) for t in dict.fromkeys(top for _, top, _ in flagged)}
+        return [f"{len(flagged)} of the {len(audit_summary['rows'])} audited networks, gaps "
+                f"{min(gaps):+.1f} to {max(gaps):+.1f} points (each in the table below); most of each gap is found "
+                "by " + ", ".join(f"{t} ({n} network{'s' if n > 1 else ''})" for t, n in tops.items())]
+    return [f"{label(r)}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
+            f"most of the {100 * r['gap']:.1f}-point gap is found by {top} ({100 * drop:.1f} points)"
+            for r, top, drop in flagged]
 
 
 def box(audit_summary: dict | None) -> Markdown:

@@ -129,5 +129,10 @@ def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps(
     assert "\n- Net TRADES(1/λ=1) (seed 0): PGD 72.4%, AutoAttack 69.0%; most of the 3.4-point gap is found by " \
            "apgd-ce (2.4 points)\n" in text
     assert "\n\nNot audited in this configuration" in text
+    # many flagged networks: one line for all of them, the attacks counted
+    many = {**summary, "rows": [{**summary["rows"][0], "seed": k, "gap": 0.021 + k / 100} for k in range(9)]}
+    assert audit.gap_lines(many) == ["9 of the 9 audited networks, gaps +2.1 to +10.1 points (each in the table "
+                                     "below); most of each gap is found by apgd-ce (9 networks)"]
+    assert len(audit.gap_lines(many, most=9)) == 9
     assert list(audit.styled(summary).data.columns[:3]) == ["images", "clean", "PGD"]
     assert audit.styled({"rows": []}) is None
