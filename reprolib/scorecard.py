@@ -46,7 +46,7 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
     for a in sections.catalogue():
         art, what, page, reason = a.id, a.what, a.page, a.reason
         rec = results.load(a.holder or art, profile, root)
-        parts = [p for p in (results.load(p, profile, root) for p in a.parts) if p is not None]
+        parts = [p for p in _records(a.parts, profile, root) if p is not None]
         claims = (_claims_of(rec, art) or (_claims_of(rec, a.holder) if a.holder else [])) + \
             [c for p in parts for c in _claims_of(p, art)]
         if rec is None:
@@ -58,6 +58,11 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
                      "pgd_minus_aa": _gap(*([rec] if not a.holder else []), *parts), "page": page or ""})
     return pd.DataFrame(rows)
+
+
+def _records(ids: tuple[str, ...], profile: str, root) -> list[dict | None]:
+    """The stored records of ``ids`` (an artifact and its ``parts``), None where none is stored."""
+    return [results.load(i, profile, root) for i in ids]
 
 
 def _claims_of(record: dict | None, artifact: str) -> list[dict]:
@@ -95,8 +100,8 @@ def audit_warnings(profile: str = "cpu", root=None) -> list[str]:
     out = []
     for a in sections.catalogue():
         if not a.holder:
-            for rid in (a.id, *a.parts):
-                out += ((results.load(rid, profile, root) or {}).get("audit") or {}).get("warnings", [])
+            for rec in _records((a.id, *a.parts), profile, root):
+                out += ((rec or {}).get("audit") or {}).get("warnings", [])
     return out
 
 
@@ -106,8 +111,7 @@ def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
     for a in sections.catalogue():
         if a.holder:  # its claims are listed under the artifact that holds them
             continue
-        recs = [results.load(rid, profile, root) for rid in (a.id, *a.parts)]
-        for c in (c for rec in recs for c in (rec or {}).get("claims", [])):
+        for c in (c for rec in _records((a.id, *a.parts), profile, root) for c in (rec or {}).get("claims", [])):
             rows.append({"claim": c["id"], "statement": c["text"], "holds": "✔" if c["passed"] else "✘",
                          "evidence": c["evidence"]})
     return pd.DataFrame(rows, columns=["claim", "statement", "holds", "evidence"])
