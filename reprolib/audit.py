@@ -132,17 +132,26 @@ def label(row: dict) -> str:
                                                                           else "")
 
 
-def unaudited_rows(rows: list[dict], audit_summary: dict | None) -> list[dict]:
-    """The robust models (every method but Natural) among a table's ``rows`` that the audit did not check."""
+def robust_rows(record: dict) -> list[dict]:
+    """The rows of a grid's record whose method trains against an adversary: its preset's loss is not the natural
+    one (AT, TRADES, RST, GR, LLR, Adv-PGD, ...). Augmentation-only and natural models are not robust models."""
+    specs = (record.get("config") or {}).get("method_specs") or {}
+    return [r for r in record.get("rows") or [] if specs.get(r.get("method"), {}).get("method", "natural") != "natural"]
+
+
+def unaudited_rows(record: dict, audit_summary: dict | None = None) -> list[dict]:
+    """The robust models (:func:`robust_rows`) of a record that its audit (``audit_summary``, default the
+    record's own) did not check."""
     key = ("arch", "method", "seed")
-    done = {tuple(r.get(k) for k in key) for r in (audit_summary or {}).get("rows", [])}
-    return [r for r in rows if r["method"] != "Natural" and tuple(r.get(k) for k in key) not in done]
+    summary = record.get("audit") if audit_summary is None else audit_summary
+    done = {tuple(r.get(k) for k in key) for r in (summary or {}).get("rows", [])}
+    return [r for r in robust_rows(record) if tuple(r.get(k) for k in key) not in done]
 
 
-def unaudited(rows: list[dict], audit_summary: dict | None) -> list[str]:
+def unaudited(record: dict, audit_summary: dict | None = None) -> list[str]:
     """:func:`unaudited_rows` in words: one entry per architecture and set of seeds, naming its methods."""
     seeds: dict[tuple, list] = {}
-    for r in unaudited_rows(rows, audit_summary):
+    for r in unaudited_rows(record, audit_summary):
         seeds.setdefault((r.get("arch"), r["method"]), []).append(r.get("seed"))
     groups: dict[tuple, list[str]] = {}
     for (arch, method), s in seeds.items():
@@ -153,16 +162,16 @@ def unaudited(rows: list[dict], audit_summary: dict | None) -> list[str]:
 
 
 def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page",
-              rows: list[dict] | None = None) -> Markdown:
+              record: dict | None = None) -> Markdown:
     """The page's words on its audit, from its numbers: which models AutoAttack checked, on how many images,
     the largest PGD − AutoAttack gap, which attack found the points PGD missed where a gap is flagged, and, given
-    the table's ``rows``, which of its robust models were not audited. ``table`` names the page that explains the
+    the table's ``record``, which of its robust models (:func:`robust_rows`) were not audited. ``table`` names the page that explains the
     checks (MyST, e.g. a ``{doc}`` link)."""
     audited = (audit_summary or {}).get("rows", [])
     if not audited:
         return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
                         f"only (see {table} for the audit's cost on this machine and what it checks).")
-    missing = unaudited(rows or [], audit_summary)
+    missing = unaudited(record or {}, audit_summary)
     rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {'; '.join(missing)}."
             if missing else "")
     names = (", ".join(label(r) for r in audited) + (" is" if len(audited) == 1 else " are") if len(audited) <= 3

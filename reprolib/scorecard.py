@@ -74,7 +74,7 @@ def _gap(*records: dict | None) -> str:
     """The largest PGD − AutoAttack gap over the audited models of ``records`` (an artifact's), in points, how
     many models were audited and how many robust models of the records' rows were not; ⚠ above the warning."""
     audits = [a for a in ((r or {}).get("audit") for r in records) if a and a.get("max_gap") is not None]
-    left = sum(len(unaudited_rows(_robust_rows(r), r.get("audit"))) for r in records if r)
+    left = sum(len(unaudited_rows(r)) for r in records if r)
     if not audits:
         return f"none of {_models(left, 'robust model')} audited" if left else ""
     worst = max(audits, key=lambda a: a["max_gap"])
@@ -86,13 +86,6 @@ def _gap(*records: dict | None) -> str:
 
 def _models(n: int, what: str) -> str:
     return f"{n} {what}{'' if n == 1 else 's'}"
-
-
-def _robust_rows(record: dict) -> list[dict]:
-    """The rows of a grid's record whose method trains against an adversary (its preset's loss is not the natural
-    one: AT, TRADES, RST, GR, LLR, ...); none for a record without method presets (e.g. augmentation grids)."""
-    specs = (record.get("config") or {}).get("method_specs") or {}
-    return [r for r in record.get("rows") or [] if specs.get(r.get("method"), {}).get("method", "natural") != "natural"]
 
 
 def audit_warnings(profile: str = "cpu", root=None) -> list[str]:

@@ -107,25 +107,29 @@ def test_the_scorecard_row_of_an_artifact_counts_its_parts(tmp_path, monkeypatch
 def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps():
     from reprolib import audit
 
-    rows = [{"arch": "Net", "method": m, "seed": s} for m in ("Natural", "TRADES(1/λ=1)", "TRADES(1/λ=6)")
-            for s in (0, 1)]
+    methods = {"Natural": {"method": "natural"}, "Aug-R(45°)": {"method": "natural", "augment": {"degrees": 45}},
+               "TRADES(1/λ=1)": {"method": "trades", "beta": 1.0}, "TRADES(1/λ=6)": {"method": "trades", "beta": 6.0}}
+    rows = [{"arch": "Net", "method": m, "seed": s} for m in methods for s in (0, 1)]
+    record = {"config": {"method_specs": methods}, "rows": rows}
     after = {"apgd-ce": 0.70, "apgd-t": 0.69}
     summary = {"rows": [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0, "gap": 0.004, "pgd_acc": 0.694,
                          "autoattack_acc": 0.69, "autoattack_after": after, "n": 500, "clean_acc": 0.9,
                          "pgd_more_steps_acc": 0.69, "pgd_restarts_acc": 0.69, "transfer_acc": None}],
                "max_gap": 0.004, "gap_warning": 0.02}
-    assert audit.unaudited(rows, summary) == ["Net TRADES(1/λ=1) (seed 1)", "Net TRADES(1/λ=6) (seeds 0, 1)"]
-    text = audit.paragraph(summary, 500, rows=rows).data
+    # robust means trained against an adversary: neither the natural nor the augmented-only models count
+    assert audit.unaudited(record, summary) == ["Net TRADES(1/λ=1) (seed 1)", "Net TRADES(1/λ=6) (seeds 0, 1)"]
+    text = audit.paragraph(summary, 500, record=record).data
     assert "Net TRADES(1/λ=1) (seed 0) is also attacked" in text and "No gap is above 2 points" in text
     assert text.endswith("PGD's only: Net TRADES(1/λ=1) (seed 1); Net TRADES(1/λ=6) (seeds 0, 1).")
-    full = rows[:1] + [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0}]
-    assert "Not audited" not in audit.paragraph(summary, 500, rows=full).data
-    # methods sharing their unaudited seeds are named together
-    assert audit.unaudited(rows, None) == ["Net TRADES(1/λ=1), TRADES(1/λ=6) (seeds 0, 1)"]
+    full = {**record, "rows": rows[:4] + [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0}]}
+    assert "Not audited" not in audit.paragraph(summary, 500, record=full).data
+    # methods sharing their unaudited seeds are named together; without an audit summary, the record's own
+    assert audit.unaudited(record) == ["Net TRADES(1/λ=1), TRADES(1/λ=6) (seeds 0, 1)"]
+    assert audit.unaudited({**record, "audit": summary}) == audit.unaudited(record, summary)
     # a flagged gap is a list item naming the attack that found it
     summary["rows"][0].update(gap=0.034, pgd_acc=0.724)
     summary["max_gap"] = 0.034
-    text = audit.paragraph(summary, 500, rows=rows).data
+    text = audit.paragraph(summary, 500, record=record).data
     assert "\n- Net TRADES(1/λ=1) (seed 0): PGD 72.4%, AutoAttack 69.0%; most of the 3.4-point gap is found by " \
            "apgd-ce (2.4 points)\n" in text
     assert "\n\nNot audited in this configuration" in text
