@@ -140,3 +140,15 @@ def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps(
     assert len(audit.gap_lines(many, most=9)) == 9
     assert list(audit.styled(summary).data.columns[:3]) == ["images", "clean", "PGD"]
     assert audit.styled({"rows": []}) is None
+
+
+def test_retrained_twins_are_the_audited_rows_whose_same_model_check_failed():
+    from reprolib import grid
+
+    rows = [{"arch": "CNN1", "method": m, "seed": 0} for m in ("AT", "RST(λ=.5)")]
+    claims = [{"id": "t.x.CNN1.AT.s0.same_model", "passed": True},
+              {"id": "t.x.CNN1.RST(λ=.5).s0.same_model", "passed": False},
+              {"id": "t.x.CNN1.AT.s0.autoattack_le_pgd", "passed": False}]
+    record = {"artifact": "t.x", "audit": {"rows": rows, "claims": claims}}
+    assert grid.retrained_twins(record) == rows[1:]
+    assert grid.retrained_twins({"artifact": "t.x"}) == []
