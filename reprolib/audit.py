@@ -165,8 +165,8 @@ def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "thi
               record: dict | None = None) -> Markdown:
     """The page's words on its audit, from its numbers: which models AutoAttack checked, on how many images,
     the largest PGD − AutoAttack gap, which attack found the points PGD missed where a gap is flagged, and, given
-    the table's ``record``, which of its robust models (:func:`robust_rows`) were not audited. ``table`` names the page that explains the
-    checks (MyST, e.g. a ``{doc}`` link)."""
+    the table's ``record``, which of its robust models (:func:`robust_rows`) were not audited. ``table`` names the
+    page that explains the checks (MyST, e.g. a ``{doc}`` link)."""
     audited = (audit_summary or {}).get("rows", [])
     if not audited:
         return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
