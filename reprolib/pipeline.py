@@ -60,7 +60,11 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
     try:
         pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name="python3", cwd=str(out.parent),
                             prepare_only=prepare_only, progress_bar=False, log_output=bool(os.environ.get("CI")),
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # no kernel start-up chatter
+                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        # The kernel's own log goes to our stderr. CRITICAL keeps it quiet: besides start-up chatter, shutting a
+        # kernel down sends it SIGINT, and a kernel still inside a message handler then logs "KeyboardInterrupt
+        # caught in kernel" (a race that broke the one-line error contract in CI). Cell errors are unaffected:
+        # they reach us as PapermillExecutionError and stay, in full, in the executed notebook.
     except pm.PapermillExecutionError as exc:
         # One line for the reader: the library's own message when it raised one, and where the partly executed
         # notebook (with the full traceback) is. Results are written atomically, so none is half-written.
