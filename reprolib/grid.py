@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -193,12 +194,15 @@ class MethodGrid:
             return []
         return [{"archs": [a], "methods": [m], "seeds": [s], "spread_seeds": []} for a, m, s in grid(cfg)]
 
+    def run_paths(self, cfg: dict, profile: str) -> list[Path]:
+        """Where the runs of ``cfg`` are stored (what its record is merged from), in grid order."""
+        return [results.run_path(self.store, profile, self.run_config(cfg, a, m, s)) for a, m, s in grid(cfg)]
+
     def stored(self, cfg: dict, profile: str) -> bool:
         """Whether :meth:`compute` would find every run of ``cfg`` stored, and each audited run's audit."""
         to_audit = set(self.audited(cfg))
-        for arch, method, seed in grid(cfg):
+        for (arch, method, seed), path in zip(grid(cfg), self.run_paths(cfg, profile)):
             config = self.run_config(cfg, arch, method, seed)
-            path = results.run_path(self.store, profile, config)
             if not path.exists():
                 return False
             record = json.loads(path.read_text())
@@ -243,7 +247,7 @@ class MethodGrid:
         # a point stores its run (and audit) only: what a subclass adds to the merged record is computed once, by
         # the section's own run, not once per point
         return Sweep(points=self.points, run=lambda cfg, profile, progress=False: MethodGrid.compute(
-            self, cfg, profile, progress=progress), stored=self.stored)
+            self, cfg, profile, progress=progress), stored=self.stored, runs=self.run_paths)
 
     def summary(self, rows: list[dict]) -> list[dict]:
         """Mean (and standard deviation over seeds) per (arch, method), with the paper's values attached."""
@@ -293,4 +297,7 @@ def variant_sweep(key: str, main: MethodGrid, variant: MethodGrid | None = None)
             if grid(s):
                 MethodGrid.compute(g, s, profile, progress=progress)
 
-    return Sweep(points=points, run=run, stored=stored)
+    def runs(cfg: dict, profile: str) -> list[Path]:
+        return [p for g, s in zip(grids, variants(cfg, key)) for p in g.run_paths(s, profile)]
+
+    return Sweep(points=points, run=run, stored=stored, runs=runs)

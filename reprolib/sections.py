@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Collection, Mapping
 
 from .errors import ConfigError
@@ -27,10 +28,13 @@ class Sweep:
     progress=False)`` computes and stores that configuration (``results.cached_run``), without the section's
     merged record, which the notebook (or ``compute``) then assembles from the stored configurations.
     ``stored(one_cfg, profile)`` tells whether that configuration is stored already (hashed exactly as ``run``
-    hashes it), so that a sweep submits no job for it; without it every point is run (and reuses what it finds)."""
+    hashes it), so that a sweep submits no job for it; without it every point is run (and reuses what it finds).
+    ``runs(cfg, profile)`` lists the files that store ``cfg``'s configurations: a stored run that no profile lists
+    is an orphan (tests/test_profiles_results.py keeps the committed ones free of them)."""
     points: Callable[[dict], list[dict]]
     run: Callable[..., Any]
     stored: Callable[[dict, str], bool] | None = None
+    runs: Callable[[dict, str], list[Path]] | None = None
 
 
 @dataclass(frozen=True)
