@@ -106,3 +106,25 @@ def test_committed_runs_are_each_read_by_their_section_at_cpu():
     for folder, names in listed.items():
         committed = {p.name for p in (REPO_ROOT / "results" / folder).glob("*.json")}
         assert not committed - names, f"results/{folder}: runs no cpu profile lists: {sorted(committed - names)}"
+
+
+def _grids():
+    from reprolib.papers.cake import table3 as cake_table3
+    from reprolib.papers.closer_look import table2
+    from reprolib.papers.spatial import adversarial
+    from reprolib.papers.trades import sensitivity, whitebox
+    return [("closer_look/table2", table2.TABLE2_GRID), ("closer_look/dropout", table2.TABLE4_GRID),
+            ("closer_look/table3", table2.TABLE3_GRID), ("trades/table4", sensitivity.GRID),
+            ("trades/whitebox", whitebox.GRID), ("spatial/fig7", adversarial.FIG7), ("cake/table3", cake_table3.GRID)]
+
+
+@pytest.mark.parametrize("name, method_grid", _grids(), ids=[n for n, _ in _grids()])
+def test_the_paper_profile_audits_every_adversarially_trained_network(name, method_grid):
+    """With a GPU there is no budget reason to leave a robust network (any loss but the natural one) without its
+    AutoAttack audit: every seed and every method of the ``paper`` profile's grid is audited."""
+    from reprolib import grid
+
+    cfg = profiles.resolve(name, "paper")
+    robust = {(a, m, s) for a, m, s in grid.grid(cfg) if method_grid.methods[m]["method"] != "natural"}
+    assert robust, name
+    assert not robust - set(method_grid.audited(cfg)), sorted(robust - set(method_grid.audited(cfg)))

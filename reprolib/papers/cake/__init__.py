@@ -86,7 +86,8 @@ SECTIONS = (
                   "audit_archs": ["CNN1_BN1"], "n_audit": 20},
         # the paper's protocol: 160 epochs of SGD at 1e-4 on summed batch losses (REPRO_SPEC errata 9)
         "paper": {"n_train": None, "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
-                  "lip_step_size": 0.003, "n_eval_train": None, "n_eval_test": None, "n_audit": None},
+                  "lip_step_size": 0.003, "n_eval_train": None, "n_eval_test": None, "n_audit": None,
+                  "audit_seeds": [0, 1]},  # a GPU audits every TRADES network, the spread seed's included
     }),
     # The closing page: each paper's position and the book's numbers on it (reads the other sections' records).
     Section("cake/closing", profiles={"base": {}}),

@@ -52,6 +52,8 @@ _TABLE2_BASE = {
     "audit_methods": ["Natural", "AT", "TRADES(β=6)"], "audit_seeds": [0], "audit_archs": None, "n_audit": 500,
     "audit_version": "standard",
 }
+# the paper profile (a GPU) audits every network it trains, every seed included
+_AUDIT_ALL = {"audit_methods": list(METHODS), "audit_seeds": [0, 1]}
 _CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METHODS, "audit_archs": MODELS}
 
 
@@ -76,7 +78,7 @@ SECTIONS = (
                   "n_eval_train": 100, "n_eval_test": 100, "audit_methods": ["Natural", "AT"], "n_audit": 20},
         "paper": {"archs": ["CNN1", "CNN2"], "n_train": None,
                   "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
-                  "n_eval_train": None, "n_eval_test": None, "n_audit": None},
+                  "n_eval_train": None, "n_eval_test": None, "n_audit": None, **_AUDIT_ALL},
     }),
     # Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
     Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=TABLE4_GRID.sweep(), profiles={
@@ -93,7 +95,8 @@ SECTIONS = (
                   "methods": ["Natural", "AT", "RST(λ=2)", "TRADES(β=3)", "TRADES(β=6)"], "spread_seeds": [],
                   "eps": 0.031, "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062,
                   "n_train": None, "epochs": 60, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
-                  "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000},
+                  "milestones": [30, 50], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000,
+                  **_AUDIT_ALL},
     }),
     # Table 3 (CIFAR-10 rows): rerun only in the paper profile (online data and a GPU).
     Section("closer_look/table3", run=run_table3, choices=_CHOICES, sweep=TABLE3_GRID.sweep(), profiles={
@@ -101,7 +104,8 @@ SECTIONS = (
         "paper": {"rerun": True, "dataset": "cifar10", "archs": ["WRN-40-10"], "eps": 0.031,
                   "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062, "spread_seeds": [],
                   "n_train": None, "epochs": 120, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",
-                  "milestones": [40, 80, 100], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000},
+                  "milestones": [40, 80, 100], "n_eval_train": None, "n_eval_test": None, "n_audit": 1000,
+                  **_AUDIT_ALL},
     }),
 )
 
