@@ -74,7 +74,8 @@ SECTIONS = (
     Section("closer_look/table2", run=run_table2, choices=_CHOICES, sweep=TABLE2_GRID.sweep(), profiles={
         "base": _TABLE2_BASE,
         # AutoAttack at cpu so far on these (one network 17-40 min on a core; the page lists the rest)
-        "cpu": {"archs": ["CNN1", "CNN2"], "audit_methods": ["Natural", "GR", "LLR", "AT", "TRADES(β=6)"],
+        "cpu": {"archs": ["CNN1", "CNN2"],
+                "audit_methods": ["Natural", "GR", "LLR", "AT", "RST(λ=.5)", "RST(λ=1)", "TRADES(β=6)"],
                 "audit_seeds": [0, 1]},
         "smoke": {"methods": ["Natural", "AT", "TRADES(β=1)"], "spread_seeds": [], "n_train": 600, "epochs": 1,
                   "n_eval_train": 100, "n_eval_test": 100, "audit_methods": ["Natural", "AT"], "n_audit": 20},
