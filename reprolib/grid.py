@@ -194,15 +194,20 @@ class MethodGrid:
             return []
         return [{"archs": [a], "methods": [m], "seeds": [s], "spread_seeds": []} for a, m, s in grid(cfg)]
 
+    def _runs(self, cfg: dict, profile: str):
+        """Each run of ``cfg`` in grid order: its (arch, method, seed), stored configuration and file."""
+        for arch, method, seed in grid(cfg):
+            config = self.run_config(cfg, arch, method, seed)
+            yield (arch, method, seed), config, results.run_path(self.store, profile, config)
+
     def run_paths(self, cfg: dict, profile: str) -> list[Path]:
         """Where the runs of ``cfg`` are stored (what its record is merged from), in grid order."""
-        return [results.run_path(self.store, profile, self.run_config(cfg, a, m, s)) for a, m, s in grid(cfg)]
+        return [path for _, _, path in self._runs(cfg, profile)]
 
     def stored(self, cfg: dict, profile: str) -> bool:
         """Whether :meth:`compute` would find every run of ``cfg`` stored, and each audited run's audit."""
         to_audit = set(self.audited(cfg))
-        for (arch, method, seed), path in zip(grid(cfg), self.run_paths(cfg, profile)):
-            config = self.run_config(cfg, arch, method, seed)
+        for (arch, method, seed), config, path in self._runs(cfg, profile):
             if not path.exists():
                 return False
             record = json.loads(path.read_text())
