@@ -13,26 +13,38 @@ import torch
 import torch.nn as nn
 from IPython.display import Markdown
 
-from .autoattack import robust_accuracy_pair
+from .autoattack import TWO_CLASS_ATTACKS, robust_accuracy_pair
+from .claims import claim
 from .masking import GAP_WARNING, masking_checks
 
 
 def audit_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, steps: int, step_size: float,
-                id_prefix: str, n: int | None = 500, version: str = "standard", seed: int = 0,
+                id_prefix: str, n: int | None = 500, version: str = "standard", attacks: list[str] | None = None,
+                seed: int = 0,
                 source_model: nn.Module | None = None, source_name: str | None = None,
                 progress: bool = True) -> dict:
     """AutoAttack (``version``) and PGD (``steps`` of ``step_size``, random start from ``seed``) on the first
-    ``n`` of ``(x, y)``, and the masking checks on those images (``source_model``: the model black-box
-    examples are crafted on). Returns numbers and claims (ids start with ``id_prefix``)."""
+    ``n`` of ``(x, y)`` (``attacks``: those of a "custom" version), and the masking checks on those images
+    (``source_model``: the model black-box examples are crafted on). Returns numbers and claims (ids start with
+    ``id_prefix``)."""
     x, y = (x[:n], y[:n]) if n is not None else (x, y)
     pair = robust_accuracy_pair(model, x, y, eps=eps, pgd_steps=steps, pgd_step_size=step_size, version=version,
-                                seed=seed, progress=progress)
+                                attacks=attacks, seed=seed, progress=progress)
     checks = masking_checks(model, x, y, eps=eps, steps=steps, step_size=step_size, id_prefix=id_prefix,
                             source_model=source_model, source_name=source_name, autoattack=pair, seed=seed,
                             progress=progress)
     keep = ("n", "eps", "norm", "seed", "clean_acc", "pgd_acc", "autoattack_acc", "gap", "worst_case_acc")
     return {**{k: pair[k] for k in keep}, "pgd": pair["pgd"], "autoattack": pair["autoattack"],
             "masking": checks["values"], "claims": checks["claims"]}
+
+
+def same_model(id_prefix: str, now: float, stored: float, what: str = "clean test accuracy") -> dict:
+    """The check that the audited model is the one its row measured (``what``, measured ``now`` on the audited
+    model and ``stored`` in the row, is the same): a model whose checkpoint did not survive is retrained to be
+    audited, and across versions of the training code that gives a twin, not the same network."""
+    c = claim(f"{id_prefix}.same_model", f"The audited model is the one the row measured (same {what})",
+              now == stored, f"{now:.4f} now, {stored:.4f} in the row")
+    return {**c, "warning": False, "warning_text": ""}
 
 
 def summary(audits: list[dict], labels: list[dict]) -> dict:
@@ -133,10 +145,13 @@ def label(row: dict) -> str:
 
 
 def robust_rows(record: dict) -> list[dict]:
-    """The rows of a grid's record whose method trains against an adversary: its preset's loss is not the natural
-    one (AT, TRADES, RST, GR, LLR, Adv-PGD, ...). Augmentation-only and natural models are not robust models."""
+    """The rows of a record whose model is trained against an adversary: in a grid's record, those whose method's
+    preset has a loss other than the natural one (AT, TRADES, RST, GR, LLR, Adv-PGD, ...); a section that trains
+    outside a grid marks its rows ``adversarially_trained``. Augmentation-only and natural models are not robust
+    models."""
     specs = (record.get("config") or {}).get("method_specs") or {}
-    return [r for r in record.get("rows") or [] if specs.get(r.get("method"), {}).get("method", "natural") != "natural"]
+    return [r for r in record.get("rows") or [] if r.get("adversarially_trained")
+            or specs.get(r.get("method"), {}).get("method", "natural") != "natural"]
 
 
 def unaudited_rows(record: dict, audit_summary: dict | None = None) -> list[dict]:
@@ -161,6 +176,24 @@ def unaudited(record: dict, audit_summary: dict | None = None) -> list[str]:
             for (arch, s), methods in groups.items()]
 
 
+_STANDARD = ("apgd-ce", "apgd-t", "fab-t", "square")
+_NAMES = {"apgd-ce": "APGD-CE", "apgd-t": "APGD-T", "fab-t": "FAB-T", "fab": "FAB", "square": "Square",
+          "apgd-dlr": "APGD-DLR"}
+
+
+def _version_words(rows: list[dict]) -> str:
+    """Which of AutoAttack's attacks the audited rows ran (the keys of ``autoattack_after``), in words."""
+    ran = list(dict.fromkeys(a for r in rows for a in r["autoattack_after"]))
+    names = [_NAMES.get(a, a) for a in ran]
+    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    if tuple(ran) == _STANDARD:
+        return f"in its standard version ({listed}, Croce & Hein's own code)"
+    if tuple(ran) == TWO_CLASS_ATTACKS:
+        return (f"in the attacks its code defines for two classes ({listed}; the standard version's APGD-T and "
+                "FAB-T need ten classes)")
+    return f"({listed}, Croce & Hein's own code)"
+
+
 def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page",
               record: dict | None = None) -> Markdown:
     """The page's words on its audit, from its numbers: which models AutoAttack checked, on how many images,
@@ -177,8 +210,8 @@ def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "thi
     names = (", ".join(label(r) for r in audited) + (" is" if len(audited) == 1 else " are") if len(audited) <= 3
              else f"the {len(audited)} networks of the table below are")
     text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} also "
-            f"attacked with AutoAttack in its standard version (APGD-CE, APGD-T, FAB-T and Square, Croce & Hein's "
-            f"own code) and with this table's PGD, on the same first {n_audit or 'all'} test images of the "
+            f"attacked with AutoAttack {_version_words(audited)} and with this table's PGD, on the same first "
+            f"{n_audit or 'all'} test images of the "
             f"evaluation subset; {table} explains the checks. The largest PGD − AutoAttack gap is "
             f"{100 * audit_summary['max_gap']:+.1f} points.")
     flagged = gap_lines(audit_summary)

@@ -63,6 +63,7 @@ import torch.nn as nn
 from tqdm import tqdm
 
 from . import attacks, metrics
+from .attacks import check_threat
 from .models import to_channels_last
 from .errors import ConfigError
 
@@ -70,6 +71,11 @@ PACKAGE = "pyautoattack"
 NORMS = {"linf": "Linf", "l2": "L2", "l1": "L1"}  # our spelling (attacks.STEPS) -> AutoAttack's
 VERSIONS = ("standard", "plus", "rand", "custom")
 ATTACKS = ("apgd-ce", "apgd-dlr", "fab", "square", "apgd-t", "fab-t")
+# A two-class model (a scalar score seen as two logits, ``models.ScoreLogits``): the standard version cannot run,
+# since APGD-T's targeted DLR loss needs four classes and nine targets ten, and FAB-T nine targets. What is left of
+# the "plus" version is APGD-CE and FAB (five restarts each, the package's defaults outside "standard") and Square
+# (5,000 queries): with one other class, FAB-T's only target is FAB's boundary, and no DLR loss is defined.
+TWO_CLASS_ATTACKS = ("apgd-ce", "fab", "square")
 MAX_FLAGS = 20
 
 
@@ -198,6 +204,12 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
                         attacks=attacks_list)
         aa.verbose = False
         names = list(aa.attacks_to_run)
+        with torch.no_grad():
+            n_cls = model(x[:1].to(device)).shape[1]
+        if version in ("standard", "plus") and n_cls < 10:
+            raise ConfigError(f"version={version!r} needs 10 classes (APGD-T and FAB-T aim at 9 targets), this model "
+                              f"has {n_cls}: use version='custom'"
+                              + (f" with attacks={list(TWO_CLASS_ATTACKS)}" if n_cls == 2 else ""))
         broken = {a: 0 for a in names}
         spent = {a: 0.0 for a in names}
         bar = tqdm(total=len(x), desc=f"AutoAttack {version} {aa_norm} eps={eps:g}", unit="img",
@@ -304,10 +316,12 @@ def pgd_correct(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: floa
 
 
 def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, pgd_steps: int,
-                         pgd_step_size: float, norm: str = "Linf", version: str = "standard", n: int | None = None,
-                         seed: int = 0, chunk: int = 100, threads: int | None = 1, batch_size: int = 200,
-                         channels_last: bool | None = None, progress: bool = True) -> dict:
-    """PGD and AutoAttack accuracy on the same images (the first ``n`` of ``(x, y)``), and their gap.
+                         pgd_step_size: float, norm: str = "Linf", version: str = "standard",
+                         attacks: list[str] | None = None, n: int | None = None, seed: int = 0, chunk: int = 100,
+                         threads: int | None = 1, batch_size: int = 200, channels_last: bool | None = None,
+                         progress: bool = True) -> dict:
+    """PGD and AutoAttack accuracy on the same images (the first ``n`` of ``(x, y)``), and their gap
+    (``version`` and ``attacks`` as in :func:`autoattack_accuracy`).
 
     Returns ``{"clean_acc", "pgd_acc", "autoattack_acc", "gap" (pgd - autoattack), "worst_case_acc"
     (robust to both), "pgd": {steps, step_size, seconds, images_per_s}, "autoattack": <record of
@@ -316,14 +330,14 @@ def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
     aa_norm = check_norm(norm)
     if aa_norm not in ("Linf", "L2"):
         raise ConfigError(f"norm={norm!r}: reprolib's PGD supports Linf and L2 only")
-    attacks.check_threat(eps, pgd_steps, pgd_step_size)
-    _check(eps, norm, version, None, seed, chunk, n, x, y)
+    check_threat(eps, pgd_steps, pgd_step_size)  # ``attacks`` is the parameter here
+    _check(eps, norm, version, attacks, seed, chunk, n, x, y)
     x, y = (x[:n], y[:n]) if n is not None else (x, y)
     t0 = time.perf_counter()
     pgd_ok = pgd_correct(model, x, y, eps=eps, steps=pgd_steps, step_size=pgd_step_size, norm=aa_norm.lower(),
                          seed=seed, batch_size=batch_size, progress=progress)
     pgd_seconds = time.perf_counter() - t0
-    record, aa_ok = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=None, n=None, seed=seed,
+    record, aa_ok = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=attacks, n=None, seed=seed,
                               chunk=chunk, progress=progress, threads=threads, channels_last=channels_last)
     pgd_acc, aa_acc = int(pgd_ok.sum()) / len(x), int(aa_ok.sum()) / len(x)
     return {

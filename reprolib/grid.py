@@ -32,7 +32,6 @@ import numpy as np
 import torch
 
 from . import audit, data, losses, metrics, models, results
-from .claims import claim
 from .paths import artifacts_dir
 from .sections import Sweep
 from .invariance import Augmentation
@@ -181,10 +180,8 @@ class MethodGrid:
                                 step_size=cfg["eval_step_size"], id_prefix=prefix, n=cfg["n_audit"],
                                 version=cfg["audit_version"], seed=0, source_model=source,
                                 source_name=f"{arch} Natural (seed {seed})", progress=progress)
-        test_acc = metrics.accuracy(model, x, y)
-        same = claim(f"{prefix}.same_model", "The audited model is the one the row measured (same clean test "
-                     "accuracy)", test_acc == row["test_acc"], f"{test_acc:.4f} now, {row['test_acc']:.4f} in the row")
-        return {**out, "claims": out["claims"] + [{**same, "warning": False, "warning_text": ""}]}
+        same = audit.same_model(prefix, metrics.accuracy(model, x, y), row["test_acc"])
+        return {**out, "claims": out["claims"] + [same]}
 
     # ---- the grid ------------------------------------------------------------------------------------------
     def points(self, cfg: dict) -> list[dict]:

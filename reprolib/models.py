@@ -85,6 +85,21 @@ class Net(nn.Module):
         return out.squeeze(1) if out.shape[1] == 1 else out
 
 
+class ScoreLogits(nn.Module):
+    """A scalar-score classifier (``Net_binary``: sign f(x) is the class) as two logits ``[0, f(x)]``, so that
+    multi-class tools (PGD's cross-entropy, AutoAttack, accuracy by argmax) apply to it: class 1 is f > 0.
+    Cross-entropy on these logits is log(1 + exp(−y f(x))) with y = ±1 for classes 1 / 0, the binary logistic
+    loss. A score of exactly 0 is class 0 here (a measure-zero tie)."""
+
+    def __init__(self, score: nn.Module):
+        super().__init__()
+        self.score = score
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.score(x).reshape(len(x), 1)
+        return torch.cat([torch.zeros_like(s), s], dim=1)
+
+
 class StdCNN(nn.Module):
     """spatial Table 1 MNIST StdCNN: conv(10, 10) pool conv(20, 20) pool FC(50) dropout FC(10), on inputs normalised
     as the authors' code does (MNIST mean 0.1307, sd 0.3081), inside the model (ε stays in pixel units)."""

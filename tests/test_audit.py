@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reprolib import masking, results, scorecard
+from reprolib import audit, masking, results, scorecard
 from reprolib.errors import ConfigError
 from reprolib.paths import REPO_ROOT
 
@@ -63,6 +63,26 @@ def test_committed_records_audit_every_audited_model_with_provenance(path, recor
             prefix = a["claims"][0]["id"].rsplit(".", 1)[0]
             assert [c for c in a["claims"] if not c["id"].endswith("same_model")] == \
                 masking.check_masking(a["masking"], id_prefix=prefix)
+
+
+def test_no_committed_record_leaves_a_robust_model_unaudited():
+    """Issue 12's bar: every adversarially trained network of the committed cpu records carries an AutoAttack
+    number with provenance. The records holding robust models are exactly the audited ones above and TRADES
+    Table 3 (binary, not a grid: its rows say they are adversarially trained), so none escapes the helper."""
+    records = {str(p.relative_to(REPO_ROOT / "results")): json.loads(p.read_text())
+               for p in sorted((REPO_ROOT / "results").glob("*/*.json"))}
+    holding = {path for path, r in records.items() if audit.robust_rows(r)}
+    assert holding == {path for path, _ in _audited_records()} | {"trades/table3.json"}
+    assert {path: audit.unaudited(r) for path, r in records.items() if audit.unaudited(r)} == {}
+    table3 = records["trades/table3.json"]
+    assert len(audit.robust_rows(table3)) == len(table3["config"]["lams"]) == len(table3["audit"]["rows"])
+    for run in (REPO_ROOT / "results" / "trades" / "table3").glob("*.json"):
+        rec = json.loads(run.read_text())
+        if rec["lam"] is not None:
+            a = rec["audit"]
+            assert a["provenance"]["commit"] and a["autoattack"]["package"] == "pyautoattack"
+            assert a["n"] >= 500 and a["autoattack"]["attacks"] == ["apgd-ce", "fab", "square"]
+            assert all(c["passed"] for c in a["claims"] if c["id"].endswith("same_model"))
 
 
 def test_scorecard_shows_the_largest_gap_and_flags_it(tmp_path):

@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from reprolib import losses
-from reprolib.autoattack import autoattack_accuracy, robust_accuracy_pair
+from reprolib import audit, losses, models
+from reprolib.autoattack import TWO_CLASS_ATTACKS, autoattack_accuracy, robust_accuracy_pair
 from reprolib.errors import ConfigError
 from reprolib.masking import check_masking, masking_checks, noise_tolerance
 from reprolib.train import TrainConfig, fit
@@ -79,6 +79,45 @@ def test_autoattack_is_not_above_pgd_on_an_adversarially_trained_model(at_model,
         assert passed[key], checks
     assert checks["values"]["autoattack_acc"] == pair["autoattack_acc"]
     json.dumps({"pair": pair, "masking": checks}, allow_nan=False)  # storable as a results record
+
+
+class OneVsThree(nn.Module):
+    """A scalar score for digit 3 against digit 1 (``Net_binary``'s shape): the difference of two logits of a
+    ten-class network."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        z = self.net(x)
+        return z[:, 3] - z[:, 1]
+
+
+def test_score_logits_give_the_logistic_loss_and_the_sign_as_class():
+    f = torch.tensor([-2.0, -0.1, 0.3, 4.0])
+    z = models.ScoreLogits(nn.Identity())(f)
+    y = torch.tensor([-1.0, 1.0, 1.0, -1.0])  # ±1 labels; class 1 is +1
+    ce = nn.functional.cross_entropy(z, (y > 0).long(), reduction="none")
+    assert torch.allclose(ce, nn.functional.softplus(-y * f))
+    assert torch.equal(z.argmax(1), (f > 0).long())
+
+
+def test_a_two_class_model_is_audited_with_the_attacks_defined_for_two_classes(at_model, mnist_small):
+    """The standard version is refused on two classes with a clear error; the two-class attacks run, find at
+    least what PGD finds, and raise no flag of AutoAttack's own class-count check."""
+    _, _, xt, yt = mnist_small
+    keep = (yt == 1) | (yt == 3)
+    x, y = xt[keep], (yt[keep] == 3).long()
+    model = models.ScoreLogits(OneVsThree(at_model)).eval()
+    with pytest.raises(ConfigError, match=r"version='standard' needs 10 classes.*'apgd-ce', 'fab', 'square'"):
+        autoattack_accuracy(model, x, y, eps=EPS, n=4, progress=False)
+    out = audit.audit_model(model, x, y, eps=EPS, steps=10, step_size=0.025, id_prefix="test.binary", n=30,
+                            version="custom", attacks=list(TWO_CLASS_ATTACKS), progress=False)
+    assert out["autoattack"]["attacks"] == ["apgd-ce", "fab", "square"] and not out["autoattack"]["flags"]
+    assert out["autoattack_acc"] <= out["pgd_acc"] <= out["clean_acc"] and out["pgd_acc"] >= 0.5  # not vacuous
+    passed = {c["id"].rsplit(".", 1)[1]: c["passed"] for c in out["claims"]}
+    assert passed["eps0_clean"] and passed["autoattack_le_pgd"] and passed["autoattack_flags"]
 
 
 def test_masked_gradients_fire_the_checks(trained_cnn, mnist_small):

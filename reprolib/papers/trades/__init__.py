@@ -145,8 +145,9 @@ SECTIONS = (
         "base": {"digits": [1, 3], "arch": "Net_binary", "lams": [2.0, 3.0, 4.0, 5.0], "eps": 0.1,
                  "attack_steps": 20, "attack_step_size": 0.01, "epochs": 2, "batch_size": 128, "optimizer": "sgd",
                  "lr": 0.01, "momentum": 0.9, "eval_steps": 20, "eval_step_size": 0.01, "n_train": None,
-                 "n_test": None, "seed": 1},
-        "smoke": {"lams": [2.0, 5.0], "epochs": 1, "attack_steps": 3, "eval_steps": 3, "n_train": 600, "n_test": 200},
+                 "n_test": None, "seed": 1, "n_audit": None},  # AutoAttack on every test image of the two digits
+        "smoke": {"lams": [2.0, 5.0], "epochs": 1, "attack_steps": 3, "eval_steps": 3, "n_train": 600, "n_test": 200,
+                  "n_audit": 20},
         "paper": {"epochs": 30},
     }),
     # §5.2, Table 4: sensitivity to 1/λ.

@@ -9,6 +9,11 @@ reference values R*_nat and R*_φ. With the hinge, ψ⁻¹ is the identity, so T
 and the paper's column Δ = Δ_RHS − Δ_LHS should be ≥ 0 and small. Following the authors' script (REPRO_SPEC
 Part I §2 ``trades.table3``): A_rob is the accuracy of sign f(x') under a 20-step attack on 1 + exp(−y f(x')),
 a score of exactly 0 counts as an error, and the boundary term is evaluated at that same x'.
+
+Every TRADES network is audited as it is trained (:mod:`reprolib.audit`): the score seen as two logits
+(``models.ScoreLogits``, on which cross-entropy is the evaluation attack's logistic loss), attacked by the
+AutoAttack attacks defined for two classes (``autoattack.TWO_CLASS_ATTACKS``) beside PGD on the first ``n_audit``
+test images, with the masking checks; black-box examples come from the natural reference network.
 """
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ... import attacks, data, losses, models, results
+from ... import attacks, audit, data, losses, models, results
+from ...autoattack import TWO_CLASS_ATTACKS
 from ...claims import claim
 from ...paths import artifacts_dir
 from ...train import TrainConfig, fit
@@ -58,6 +64,16 @@ def _run_config(cfg: dict, lam: float | None) -> dict:
     return {**{k: cfg[k] for k in RUN_KEYS}, "lam": lam}
 
 
+def _method(lam: float | None) -> str:
+    return "Natural" if lam is None else f"TRADES(λ={lam:g})"
+
+
+def _nat_err(model, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Test error of sign f(x) for labels ±1 (a score of exactly 0 is an error)."""
+    with torch.no_grad():
+        return float((torch.sign(model(x).view(-1)) != y).float().mean())
+
+
 def _evaluate(model, cfg: dict, lam: float | None) -> dict:
     """Clean error and hinge risk on the test digits; under the evaluation attack, A_rob and (for a TRADES
     model) the boundary term at the same x'."""
@@ -68,40 +84,76 @@ def _evaluate(model, cfg: dict, lam: float | None) -> dict:
                                 steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], start="normal")
     with torch.no_grad():
         s_adv = model(x_adv).view(-1)
-    out = {"n_test": len(y), "nat_err": float((torch.sign(s) != y).float().mean()),
+    out = {"n_test": len(y), "nat_err": _nat_err(model, x, y),
            "r_phi": float(F.relu(1 - y * s).mean()), "a_rob": float((torch.sign(s_adv) == y).float().mean())}
     if lam is not None:
         out["boundary"] = float(F.relu(1 - s_adv * s / lam).mean())
     return out
 
 
-def _one(cfg: dict, lam: float | None, profile: str, recompute: bool, progress: bool) -> dict:
+def audit_config(cfg: dict) -> dict:
+    """What a TRADES network's audit depends on besides its run: its images (the first ``n_audit`` test images of
+    the two digits), the threat model and evaluation attack of the table, the attacks, the transfer source."""
+    return {"n": cfg["n_audit"], "attacks": list(TWO_CLASS_ATTACKS), "digits": cfg["digits"], "n_test": cfg["n_test"],
+            "eps": cfg["eps"], "steps": cfg["eval_steps"], "step_size": cfg["eval_step_size"], "seed": 0,
+            "transfer_source": "Natural"}
+
+
+def _audit(cfg: dict, lam: float, nat_err: float, progress: bool) -> dict:
+    """AutoAttack (two-class attacks) and PGD on the score's two logits, the masking checks (black-box examples
+    from the natural reference network), and the check that the audited network is the row's (same test
+    error)."""
+    model = _train(cfg, lam, progress)[0]
+    x, s = binary_split(cfg["digits"], "test", cfg["n_test"], 0)
+    prefix = f"trades.table3.{cfg['arch']}.{_method(lam)}.s{cfg['seed']}"
+    out = audit.audit_model(models.ScoreLogits(model).eval(), x, (s > 0).long(), eps=cfg["eps"],
+                            steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], id_prefix=prefix,
+                            n=cfg["n_audit"], version="custom", attacks=list(TWO_CLASS_ATTACKS), seed=0,
+                            source_model=models.ScoreLogits(_train(cfg, None, progress)[0]).eval(),
+                            source_name=f"{cfg['arch']} Natural (the reference network)", progress=progress)
+    same = audit.same_model(prefix, _nat_err(model, x, s), nat_err, "clean test error")
+    return {**out, "claims": out["claims"] + [same]}
+
+
+def _one(cfg: dict, lam: float | None, profile: str, recompute: bool, progress: bool) -> tuple[dict, dict | None]:
+    """One network's stored run, and for a TRADES network its audit (attached to the run)."""
     def compute():
         model, hist = _train(cfg, lam, progress)
         t = time.perf_counter()
         return {"lam": lam, **_evaluate(model, cfg, lam), "train_seconds": round(hist.seconds, 1),
                 "eval_seconds": round(time.perf_counter() - t, 1)}
 
-    return results.cached_run("trades.table3", profile=profile, config=_run_config(cfg, lam), recompute=recompute,
-                              compute=compute)
+    config = _run_config(cfg, lam)
+    run = results.cached_run("trades.table3", profile=profile, config=config, recompute=recompute, compute=compute)
+    if lam is None:
+        return run, None
+    return run, results.attach("trades.table3", profile=profile, config=config, key="audit",
+                               attachment=audit_config(cfg), recompute=recompute,
+                               compute=lambda: _audit(cfg, lam, run["nat_err"], progress))
 
 
 def compute_table3(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
-    """The natural reference run, then one run per λ, each stored as soon as it finishes (resumable)."""
-    ref = _one(cfg, None, profile, recompute, progress)
+    """The natural reference run, then one run per λ, each stored (and audited) as soon as it finishes
+    (resumable)."""
+    ref, _ = _one(cfg, None, profile, recompute, progress)
     r_nat, r_phi = ref["nat_err"], ref["r_phi"]
-    rows = [{"lam": None, "kind": "natural (reference)", **{k: ref[k] for k in ("nat_err", "r_phi", "a_rob")},
-             "train_seconds": ref["train_seconds"]}]
+    label = lambda lam: {"arch": cfg["arch"], "method": _method(lam), "seed": cfg["seed"]}  # noqa: E731
+    rows = [{"lam": None, "kind": "natural (reference)", **label(None), "adversarially_trained": False,
+             **{k: ref[k] for k in ("nat_err", "r_phi", "a_rob")}, "train_seconds": ref["train_seconds"]}]
+    audits = []
     for lam in cfg["lams"]:
-        r = _one(cfg, lam, profile, recompute, progress)
+        r, a = _one(cfg, lam, profile, recompute, progress)
+        audits.append(a)
         lhs = (1 - r["a_rob"]) - r_nat
         rhs = (r["r_phi"] - r_phi) + r["boundary"]
         p = PAPER.get(lam)
-        rows.append({"lam": lam, "kind": "TRADES", "nat_err": r["nat_err"], "r_phi": r["r_phi"], "a_rob": r["a_rob"],
+        rows.append({"lam": lam, "kind": "TRADES", **label(lam), "adversarially_trained": True,
+                     "nat_err": r["nat_err"], "r_phi": r["r_phi"], "a_rob": r["a_rob"],
                      "boundary": r["boundary"], "delta_lhs": lhs, "delta_rhs": rhs, "delta": rhs - lhs,
                      "train_seconds": r["train_seconds"],
                      "paper": {"a_rob": round(p[0] / 100, 6), "r_phi": p[1], "delta": p[2]} if p else {}})
     return {"rows": rows, "reference": {"r_nat_star": r_nat, "r_phi_star": r_phi}, "claims": table3_claims(rows),
+            "audit": audit.summary(audits, [label(lam) for lam in cfg["lams"]]),
             "status": "partial" if profile != "paper" else "reproduced",
             "notes": "R*_nat and R*_φ measured on a naturally trained network of the same budget"}
 
