@@ -210,9 +210,10 @@ def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "thi
     names = (", ".join(label(r) for r in audited) + (" is" if len(audited) == 1 else " are") if len(audited) <= 3
              else f"the {len(audited)} networks of the table below are")
     text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} also "
-            f"attacked with AutoAttack {_version_words(audited)} and with this table's PGD, on the same first "
-            f"{n_audit or 'all'} test images of the "
-            f"evaluation subset; {table} explains the checks. The largest PGD − AutoAttack gap is "
+            f"attacked with AutoAttack {_version_words(audited)} and with this table's PGD, on "
+            + (f"the same first {n_audit} test images of the evaluation subset" if n_audit else
+               "every test image of the evaluation subset, the same for both")
+            + f"; {table} explains the checks. The largest PGD − AutoAttack gap is "
             f"{100 * audit_summary['max_gap']:+.1f} points.")
     flagged = gap_lines(audit_summary)
     text += (f" ⚠ Gaps above {100 * audit_summary['gap_warning']:g} points, flagged here and on the scorecard "

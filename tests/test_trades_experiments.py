@@ -71,6 +71,23 @@ def test_table3_claims_hold_on_the_papers_own_rows():
     assert len(checks) == 3 and all(c["passed"] for c in checks)
 
 
+def test_table3_slack_with_autoattack_robust_error_is_recomputed_only_on_the_tables_own_images():
+    rows = [{"lam": 2.0, "kind": "TRADES", "method": "TRADES(λ=2)", "delta_rhs": 0.05},
+            {"lam": 3.0, "kind": "TRADES", "method": "TRADES(λ=3)", "delta_rhs": 0.02}]
+    audit = {"rows": [{"method": "TRADES(λ=2)", "autoattack_acc": 0.96}, {"method": "TRADES(λ=3)", "autoattack_acc": 0.95}]}
+    record = {"config": {"n_audit": None, "n_test": None}, "rows": rows, "audit": audit,
+              "reference": {"r_nat_star": 0.01}}
+    deltas = tightness.autoattack_deltas(record)
+    assert deltas == pytest.approx({2.0: 0.05 - (0.04 - 0.01), 3.0: 0.02 - (0.05 - 0.01)})
+    words = tightness.autoattack_bound_words(record).data
+    assert "λ = 2: 0.0200, λ = 3: -0.0200" in words and "negative for λ = 3:" in words
+    for cfg in ({"n_audit": 500, "n_test": None}, {"n_audit": 100, "n_test": 200}):
+        assert tightness.autoattack_deltas({**record, "config": cfg}) == {}
+    assert tightness.autoattack_deltas({**record, "config": {"n_audit": 200, "n_test": 200}}) == deltas
+    audit["rows"][1]["autoattack_acc"] = 0.99
+    assert "still holds for every λ" in tightness.autoattack_bound_words(record).data
+
+
 def test_whitebox_suite_claims_on_a_table_that_should_pass_and_one_that_should_not():
     white = [{"method": "Natural", "clean": 0.99, "FGSM^40 (PGD)": 0.30, "FGSM": 0.6, "MI-FGSM": 0.4, "C&W (margin)": 0.3,
               "DeepFool (L∞)": 0.5}]
