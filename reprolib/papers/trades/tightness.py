@@ -217,7 +217,7 @@ def table3_frame(rows: list[dict]) -> pd.DataFrame:
         if r["kind"] != "TRADES":
             continue
         p = r["paper"]
-        out.append({("λ", ""): r["lam"],
+        out.append({("λ", ""): f"{r['lam']:g}",
                     ("A_rob (%)", "paper"): 100 * p["a_rob"] if p else None, ("A_rob (%)", "ours"): 100 * r["a_rob"],
                     ("R_φ(f)", "paper"): p.get("r_phi"), ("R_φ(f)", "ours"): r["r_phi"],
                     ("E max φ(f(X')f(X)/λ)", "ours"): r["boundary"],
