@@ -38,6 +38,11 @@ def audit_model(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: floa
             "masking": checks["values"], "claims": checks["claims"]}
 
 
+def id_prefix(artifact: str, arch: str, method: str, seed: int) -> str:
+    """The id prefix of one network's audit claims."""
+    return f"{artifact}.{arch}.{method}.s{seed}"
+
+
 def same_model(id_prefix: str, now: float, stored: float, what: str = "clean test accuracy") -> dict:
     """The check that the audited model is the one its row measured (``what``, measured ``now`` on the audited
     model and ``stored`` in the row, is the same): a model whose checkpoint did not survive is retrained to be

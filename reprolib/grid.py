@@ -68,18 +68,14 @@ def mean(rows: list[dict], arch: str, method: str, key: str) -> float | None:
 
 
 
-def _audit_prefix(artifact: str, arch: str, method: str, seed: int) -> str:
-    """The id prefix of one run's audit claims."""
-    return f"{artifact}.{arch}.{method}.s{seed}"
-
-
 def retrained_twins(record: dict) -> list[dict]:
     """The audited rows of a grid's record whose ``same_model`` check failed: networks retrained to be audited
     (no checkpoint survived) that are close twins of the row's, not the same network."""
     summary = record.get("audit") or {}
     passed = {c["id"]: c["passed"] for c in summary.get("claims", [])}
     return [r for r in summary.get("rows", [])
-            if not passed.get(_audit_prefix(record["artifact"], r["arch"], r["method"], r["seed"]) + ".same_model", True)]
+            if not passed.get(audit.id_prefix(record["artifact"], r["arch"], r["method"], r["seed"]) + ".same_model",
+                              True)]
 
 @dataclass(frozen=True)
 class MethodGrid:
@@ -175,7 +171,7 @@ class MethodGrid:
         model, _ = self.trained(cfg, arch, method, seed, progress)
         x, y = test_set(cfg)
         source = None if method == "Natural" else self.trained(cfg, arch, "Natural", seed, progress)[0]
-        prefix = _audit_prefix(self.artifact, arch, method, seed)
+        prefix = audit.id_prefix(self.artifact, arch, method, seed)
         out = audit.audit_model(model, x, y, eps=cfg["eps"], steps=cfg["eval_steps"],
                                 step_size=cfg["eval_step_size"], id_prefix=prefix, n=cfg["n_audit"],
                                 version=cfg["audit_version"], seed=0, source_model=source,

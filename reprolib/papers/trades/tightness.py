@@ -69,10 +69,9 @@ def _method(lam: float | None) -> str:
     return "Natural" if lam is None else f"TRADES(λ={lam:g})"
 
 
-def _nat_err(model, x: torch.Tensor, y: torch.Tensor) -> float:
-    """Test error of sign f(x) for labels ±1 (a score of exactly 0 is an error)."""
-    with torch.no_grad():
-        return float((torch.sign(model(x).view(-1)) != y).float().mean())
+def _nat_err(s: torch.Tensor, y: torch.Tensor) -> float:
+    """Test error of the sign of the scores ``s`` for labels ±1 (a score of exactly 0 is an error)."""
+    return float((torch.sign(s) != y).float().mean())
 
 
 def _evaluate(model, cfg: dict, lam: float | None) -> dict:
@@ -85,7 +84,7 @@ def _evaluate(model, cfg: dict, lam: float | None) -> dict:
                                 steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], start="normal")
     with torch.no_grad():
         s_adv = model(x_adv).view(-1)
-    out = {"n_test": len(y), "nat_err": _nat_err(model, x, y),
+    out = {"n_test": len(y), "nat_err": _nat_err(s, y),
            "r_phi": float(F.relu(1 - y * s).mean()), "a_rob": float((torch.sign(s_adv) == y).float().mean())}
     if lam is not None:
         out["boundary"] = float(F.relu(1 - s_adv * s / lam).mean())
@@ -105,14 +104,15 @@ def _audit(cfg: dict, lam: float, nat_err: float, progress: bool) -> dict:
     from the natural reference network), and the check that the audited network is the row's (same test
     error)."""
     model = _train(cfg, lam, progress)[0]
-    x, s = binary_split(cfg["digits"], "test", cfg["n_test"], 0)
-    prefix = f"trades.table3.{cfg['arch']}.{_method(lam)}.s{cfg['seed']}"
-    out = audit.audit_model(models.ScoreLogits(model).eval(), x, (s > 0).long(), eps=cfg["eps"],
+    x, y = binary_split(cfg["digits"], "test", cfg["n_test"], 0)
+    prefix = audit.id_prefix("trades.table3", cfg["arch"], _method(lam), cfg["seed"])
+    out = audit.audit_model(models.ScoreLogits(model).eval(), x, (y > 0).long(), eps=cfg["eps"],
                             steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], id_prefix=prefix,
                             n=cfg["n_audit"], version="custom", attacks=list(TWO_CLASS_ATTACKS), seed=0,
                             source_model=models.ScoreLogits(_train(cfg, None, progress)[0]).eval(),
                             source_name=f"{cfg['arch']} Natural (the reference network)", progress=progress)
-    same = audit.same_model(prefix, _nat_err(model, x, s), nat_err, "clean test error")
+    with torch.no_grad():
+        same = audit.same_model(prefix, _nat_err(model(x).view(-1), y), nat_err, "clean test error")
     return {**out, "claims": out["claims"] + [same]}
 
 
@@ -197,8 +197,8 @@ def autoattack_bound_words(record: dict) -> Markdown:
     """:func:`autoattack_deltas` in a sentence for the page."""
     deltas = autoattack_deltas(record)
     if not deltas:
-        return Markdown("The audit did not attack every test image of the table, so Δ is not recomputed with AutoAttack's "
-                "robust error.")
+        return Markdown("The audit did not attack every test image of the table, so Δ is not recomputed with "
+                        "AutoAttack's robust error.")
     listed = ", ".join(f"λ = {lam:g}: {d:.4f}" for lam, d in deltas.items())
     negative = [f"{lam:g}" for lam, d in deltas.items() if d < 0]
     verdict = ("the bound still holds for every λ, with less slack where AutoAttack finds more." if not negative else
