@@ -1,56 +1,89 @@
-"""What bf16 autocast costs in accuracy: TRADES training of SmallCNN in fp32 and in bf16, then clean and
-PGD accuracy of both (in fp32) on the same test images, over a few seeds.
+"""What bf16 autocast costs in accuracy, decided by evidence: TRADES Table 5's setting at the `cpu` budget
+(SmallCNN, Madry and TRADES(1/λ=6), the section's resolved configuration), trained in fp32 and in bf16 for several
+seeds through the section's own grid (:meth:`reprolib.grid.MethodGrid.trained`), then evaluated in fp32 on the same
+test images: clean accuracy, the section's PGD and AutoAttack (standard) on the first ``--n-autoattack`` of them.
 
-`python benchmarks/precision.py [--n-train 5000 --epochs 3 --seeds 0 1]` prints one line per run and the
-mean difference. bf16 changes every gradient, including the attack's, so robust accuracy after training is
-what matters, not the loss. Run on a quiet machine; about 5 minutes with the defaults on 2 cores.
+`python benchmarks/precision.py [--seeds 0 1 2] [--n-autoattack 200] [--out runs/precision.jsonl]` prints one line
+per network and, at the end, per method and metric: the mean bf16 − fp32 difference over seeds, the seed spread
+(sd over seeds of each precision) and whether the difference is within it. Each finished network is appended to
+``--out`` as one JSON line, and a rerun skips the networks already there (a long run survives an interruption).
+Training time is printed too, but read speed only from a quiet machine (benchmarks/training.py).
 """
 import argparse
+import json
 import statistics
+from pathlib import Path
 
 import torch
 
-from reprolib import data, losses, metrics, models
-from reprolib.train import TrainConfig, fit
+from reprolib import autoattack, metrics, profiles
+from reprolib.grid import test_set
+from reprolib.papers.trades import whitebox
 
-EPS, STEP, K = 0.1, 0.02, 10  # closer_look's MNIST threat model
+SECTION = "trades/whitebox"
 
 
-def run(precision: str, seed: int, n_train: int, epochs: int, test) -> dict:
-    train = data.load("mnist", "train").subset(n_train, seed=seed)
-    torch.manual_seed(seed)
-    model = models.build("SmallCNN")
-    loss_fn = losses.build("trades", eps=EPS, steps=K, step_size=STEP, beta=6.0)
-    hist = fit(model, train.float(), train.y, loss_fn=loss_fn, desc=f"{precision} seed {seed}",
-               cfg=TrainConfig(epochs=epochs, batch_size=64, lr=0.01, precision=precision, seed=seed))
-    xt, yt = test
-    torch.manual_seed(1000 + seed)  # same PGD random starts for both precisions
-    return {"clean": metrics.accuracy(model, xt, yt),
-            "robust": metrics.robust_accuracy(model, xt, yt, eps=EPS, steps=20, step_size=EPS / 8),
-            "seconds": hist.seconds}
+def measure(cfg: dict, method: str, seed: int, precision: str, n_aa: int) -> dict:
+    run_cfg = {**cfg, "precision": precision}
+    model, hist = whitebox.GRID.trained(run_cfg, cfg["archs"][0], method, seed, progress=True)
+    model = model.float().eval()
+    x, y = test_set(cfg)
+    pair = autoattack.robust_accuracy_pair(model, x, y, eps=cfg["eps"], pgd_steps=cfg["eval_steps"],
+                                           pgd_step_size=cfg["eval_step_size"], n=n_aa, seed=0, progress=True)
+    torch.manual_seed(0)
+    return {"method": method, "seed": seed, "precision": precision, "clean": metrics.accuracy(model, x, y),
+            "pgd": metrics.robust_accuracy(model, x, y, eps=cfg["eps"], steps=cfg["eval_steps"],
+                                           step_size=cfg["eval_step_size"]),
+            "pgd_on_aa_images": pair["pgd_acc"], "autoattack": pair["autoattack_acc"], "n_test": len(y),
+            "n_autoattack": pair["n"], "train_seconds": round(hist.seconds, 1),
+            "threads": torch.get_num_threads()}
+
+
+def report(rows: list[dict]) -> None:
+    for method in dict.fromkeys(r["method"] for r in rows):
+        for key in ("clean", "pgd", "autoattack"):
+            by = {p: {r["seed"]: r[key] for r in rows if r["method"] == method and r["precision"] == p}
+                  for p in ("fp32", "bf16")}
+            seeds = sorted(set(by["fp32"]) & set(by["bf16"]))
+            if len(seeds) < 2:
+                continue
+            diff = statistics.mean(by["bf16"][s] - by["fp32"][s] for s in seeds)
+            sd = max(statistics.stdev([by[p][s] for s in seeds]) for p in by)
+            print(f"{method:14s} {key:10s} bf16 − fp32 {100 * diff:+5.2f} points over {len(seeds)} seeds; "
+                  f"seed sd {100 * sd:4.2f}: {'within' if abs(diff) <= sd else 'BEYOND'} seed noise")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-train", type=int, default=5000)
-    ap.add_argument("--epochs", type=int, default=3)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    ap.add_argument("--n-test", type=int, default=1000)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--n-autoattack", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--profile", default="cpu", help="smoke: a check that the script runs")
+    ap.add_argument("--out", type=Path, default=Path("runs/precision.jsonl"))
     args = ap.parse_args()
-    split = data.load("mnist", "test").subset(args.n_test, seed=0)
-    test = (split.float(), split.y)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; TRADES β=6, eps {EPS}, {K} steps of {STEP}; "
-          f"{args.n_train} training images, {args.epochs} epochs; PGD-20 (step eps/8) on {args.n_test} test images")
-    diffs = {"clean": [], "robust": []}
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = profiles.resolve(SECTION, args.profile)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {SECTION} at {args.profile}: {cfg['archs'][0]}, "
+          f"eps {cfg['eps']}, K = {cfg['attack_steps']} of {cfg['attack_step_size']}, {cfg['n_train']} images, "
+          f"{cfg['epochs']} epochs; PGD-{cfg['eval_steps']} on {cfg['n_eval_test']} test images, AutoAttack "
+          f"(standard) on the first {args.n_autoattack}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
+    done = {(r["method"], r["seed"], r["precision"]) for r in rows}
     for seed in args.seeds:
-        r = {p: run(p, seed, args.n_train, args.epochs, test) for p in ("fp32", "bf16")}
-        for key in diffs:
-            diffs[key].append(r["bf16"][key] - r["fp32"][key])
-        print(f"seed {seed}: clean fp32 {r['fp32']['clean']:.1%} bf16 {r['bf16']['clean']:.1%} | "
-              f"robust fp32 {r['fp32']['robust']:.1%} bf16 {r['bf16']['robust']:.1%} | "
-              f"train s fp32 {r['fp32']['seconds']:.0f} bf16 {r['bf16']['seconds']:.0f}")
-    print(f"bf16 - fp32, mean over seeds: clean {100 * statistics.mean(diffs['clean']):+.1f} points, "
-          f"robust {100 * statistics.mean(diffs['robust']):+.1f} points")
+        for method in whitebox.DEFENCES:
+            for precision in ("fp32", "bf16"):
+                if (method, seed, precision) in done:
+                    continue
+                r = measure(cfg, method, seed, precision, args.n_autoattack)
+                rows.append(r)
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(r) + "\n")
+                print(f"{method:14s} seed {seed} {precision}: clean {r['clean']:.1%} PGD {r['pgd']:.1%} "
+                      f"AutoAttack {r['autoattack']:.1%} (PGD on its images {r['pgd_on_aa_images']:.1%}); "
+                      f"trained in {r['train_seconds']:.0f} s", flush=True)
+    report(rows)
 
 
 if __name__ == "__main__":
