@@ -43,21 +43,97 @@ def artifact_path(artifact: str, profile: str, root: Path | None = None) -> Path
     return Path(root or results_dir()) / paper / f"{name}.json"
 
 
-def atomic_write_json(path: Path, obj: Any) -> None:
-    """Write JSON to a temporary file in the same folder, then rename: never a partial file."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()  # what open() would give a new file in this process (0644 under umask 022)
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """``write(tmp)`` to a temporary file in ``path``'s folder, then rename it to ``path``: never a partial file,
+    and two processes writing the same path never interleave their bytes. The file gets the process umask's mode
+    (a temporary file's own would be 0600)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        write(Path(tmp))
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (:func:`atomic_write`); NaN and non-JSON values are refused before anything is
+    written."""
+    text = json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    atomic_write(path, write)
+
+
+# ---- records you can trust: a digest of the content, verified on every read ---------------------------------------
+
+_NOT_DIGESTED = ("digest", "reused")
+
+
+def digest(record: dict[str, Any]) -> str:
+    """sha256 of a record's canonical JSON, without its ``digest`` (and the in-memory ``reused`` flag)."""
+    body = {k: v for k, v in record.items() if k not in _NOT_DIGESTED}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Store ``record`` atomically with the digest of its content."""
+    body = {k: v for k, v in record.items() if k not in _NOT_DIGESTED}
+    atomic_write_json(path, {**body, "digest": digest(body)})
+
+
+class RecordError(ConfigError):
+    """A stored record that cannot be trusted: malformed, edited, or its configuration and hash disagree."""
+
+
+def _refuse(path: Path, what: str) -> RecordError:
+    try:
+        shown = Path(path).resolve().relative_to(REPO_ROOT)
+        restore = f"`git checkout -- {shown}`"
+    except ValueError:
+        shown, restore = path, "its committed copy"
+    return RecordError(f"{shown}: {what}; recompute it (--recompute) or restore {restore}")
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    """The record stored at ``path``, verified: its digest matches its content, its configuration hashes to its
+    ``config_hash`` (and so does every attached sub-record's). Anything else raises :class:`RecordError`, one line
+    naming the file and what to do; a record is never used silently."""
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except json.JSONDecodeError as exc:
+        raise _refuse(path, f"not valid JSON (truncated or damaged: {exc.msg} at line {exc.lineno})") from None
+    if not isinstance(record, dict):
+        raise _refuse(path, "not a record (a JSON object was expected)")
+    if "digest" not in record:
+        raise _refuse(path, "has no digest (written by hand or by an older reprolib)")
+    if record["digest"] != digest(record):
+        raise _refuse(path, "its content does not match its digest (edited or damaged)")
+    for key, sub in [(None, record)] + [(k, v) for k, v in record.items() if isinstance(v, dict) and "config" in v]:
+        if "config" in sub and sub.get("config_hash") != config_hash(sub["config"]):
+            raise _refuse(path, f"the configuration{f' of its {key!r}' if key else ''} does not match its hash "
+                                f"(edited)")
+    return record
 
 
 _PROCESS_COMMIT: str | None = None
@@ -99,10 +175,7 @@ def provenance(seconds: float, seeds: list[int] | None = None, commit: str | Non
 
 def load(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[str, Any] | None:
     path = artifact_path(artifact, profile, root)
-    if not path.exists():
-        return None
-    with open(path) as f:
-        return json.load(f)
+    return read_record(path) if path.exists() else None
 
 
 def world() -> tuple[int, int]:
@@ -128,8 +201,7 @@ def _from_rank0(value: Any) -> Any:
 def _read_stored(path: Path, h: str, recompute: bool) -> dict[str, Any] | None:
     if recompute or not path.exists():
         return None
-    with open(path) as f:
-        record = json.load(f)
+    record = read_record(path)
     return record if record.get("config_hash") == h else None
 
 
@@ -149,7 +221,7 @@ def _compute_and_store(path: Path, head: dict[str, Any], compute: Callable[[], d
     out = dict(compute())
     record = {**head, **shape(out, time.perf_counter() - t0, commit)}
     if world()[0] == 0:
-        atomic_write_json(path, record)
+        write_record(path, record)
     record["reused"] = False
     return record
 
@@ -215,15 +287,5 @@ def attach(artifact: str, *, profile: str, config: dict[str, Any], key: str, att
            "provenance": provenance(out.pop("seconds", None) or time.perf_counter() - t0, [config.get("seed", 0)],
                                     commit), **out}
     if world()[0] == 0:
-        atomic_write_json(path, {**record, key: sub})
+        write_record(path, {**record, key: sub})
     return {**sub, "reused": False}
-
-
-def load_all(root: Path | None = None) -> list[dict[str, Any]]:
-    """Every top-level record under the results root (sweep folders excluded)."""
-    root = Path(root or results_dir())
-    records = []
-    for path in sorted(root.glob("*/*.json")):
-        with open(path) as f:
-            records.append(json.load(f))
-    return records

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from tqdm import tqdm
 
 from .errors import ConfigError
 from .models import to_channels_last
-from .results import config_hash
+from .results import atomic_write, config_hash
 from .results import world as process_world
 
 
@@ -68,20 +67,6 @@ def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-
-
-def _save_atomic(obj, path: Path) -> None:
-    """Write to a temporary file of this process's own in the same folder, then rename: two processes that save
-    the same checkpoint (two sweep jobs that both need a model) never interleave their bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def default_device() -> torch.device:
@@ -130,6 +115,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
                 torch.cuda.set_rng_state_all(state["cuda_rng"])
             history.epochs, start_epoch = state["history"], state["epoch"]
             history.resumed_from = start_epoch
+            if progress and rank == 0:
+                tqdm.write(f"{desc}: resumed from its checkpoint after epoch {start_epoch} of {cfg.epochs} ({ckpt})")
     autocast = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if cfg.precision == "bf16"
                 else contextlib.nullcontext())
     local = cfg.batch_size // world
@@ -161,10 +148,11 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
         history.epochs.append({"epoch": epoch + 1, **{k: v / n_batches for k, v in sums.items()},
                                "lr": opt.param_groups[0]["lr"]})
         if ckpt and rank == 0:
-            _save_atomic({"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                          "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
-                          "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-                          "history": history.epochs, "config": asdict(cfg), "loss": repr(loss_fn)}, ckpt)
+            state = {"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
+                     "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                     "history": history.epochs, "config": asdict(cfg), "loss": repr(loss_fn)}
+            atomic_write(ckpt, lambda tmp: torch.save(state, tmp))
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
             break
     history.seconds = time.perf_counter() - t0

@@ -1,9 +1,12 @@
 import json
+import os
+import stat
 
 import pytest
 
 from reprolib import profiles, results
 from reprolib.errors import ConfigError
+from reprolib.paths import REPO_ROOT
 
 
 def test_profiles_resolve_and_overrides():
@@ -15,15 +18,19 @@ def test_profiles_resolve_and_overrides():
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"profile": "fast"}, "unknown profile 'fast'"),
-    ({"eps": -0.1}, "eps=-0.1 must be a non-negative"),
-    ({"attack_steps": 0}, "attack_steps=0 must be an integer >= 1"),
+    ({"eps": -0.1}, "eps=-0.1 must be ≥ 0"),
+    ({"attack_steps": 0}, "attack_steps=0 must be ≥ 1"),
     ({"eval_step_size": 0.0}, "eval_step_size=0.0 must be > 0"),
-    ({"archs": ["ResNet99"]}, "unknown model 'ResNet99'"),
-    ({"dataset": "imagenet"}, "unknown dataset 'imagenet'"),
-    ({"optimizer": "lbfgs"}, "optimizer='lbfgs' unknown"),
-    ({"methods": ["Magic"]}, "unknown \\['Magic'\\]"),
+    ({"archs": ["ResNet99"]}, "archs: unknown 'ResNet99'"),
+    ({"dataset": "imagenet"}, "dataset: unknown 'imagenet'"),
+    ({"optimizer": "lbfgs"}, "optimizer: unknown 'lbfgs'"),
+    ({"methods": ["Magic"]}, "methods: unknown 'Magic'"),
     ({"epoch": 3}, "unknown parameter 'epoch'"),
-    ({"epochs": "many"}, "has type str, expected int"),
+    ({"epochs": "many"}, "epochs='many' has type str, expected int"),
+    ({"epochs": 2.5}, "epochs=2.5 has type float, expected int"),
+    ({"milestones": [3]}, r"milestones=\[3\]: \[3\] after the last epoch \(1\)"),
+    ({"seeds": 0}, "seeds=0 must be a list of int"),
+    ({"momentum": 1.5}, "momentum=1.5 must be ≤ 1"),
 ])
 def test_bad_parameters_raise_one_clear_error(kwargs, match):
     profile = kwargs.pop("profile", "smoke")
@@ -138,3 +145,60 @@ def test_the_paper_profile_audits_every_adversarially_trained_network(name, meth
     assert robust, name
     missing = robust - set(method_grid.audited(cfg))
     assert not missing, sorted(missing)
+
+
+def _stored_demo(tmp_path):
+    kw = dict(profile="smoke", root=tmp_path)
+    results.cached("demo.table", config={"n_test": 10}, compute=lambda: {"rows": [{"acc": 0.5}]}, **kw)
+    return tmp_path / "demo" / "table@smoke.json", kw
+
+
+@pytest.mark.parametrize("edit, what", [
+    (lambda r: r["rows"][0].update(acc=0.99), "its content does not match its digest"),
+    (lambda r: r["config"].update(n_test=10000), "its content does not match its digest"),
+    (lambda r: r.pop("digest"), "has no digest"),
+])
+def test_a_record_edited_by_hand_is_refused_in_one_line(tmp_path, edit, what):
+    path, kw = _stored_demo(tmp_path)
+    record = json.loads(path.read_text())
+    edit(record)
+    path.write_text(json.dumps(record))
+    with pytest.raises(results.RecordError) as exc:
+        results.cached("demo.table", config={"n_test": 10}, compute=lambda: {"rows": []}, **kw)
+    message = str(exc.value)
+    assert what in message and str(path) in message and "--recompute" in message and "\n" not in message
+    # recomputing replaces it with a record that verifies
+    results.cached("demo.table", config={"n_test": 10}, compute=lambda: {"rows": [{"acc": 0.5}]}, recompute=True, **kw)
+    assert results.read_record(path)["rows"] == [{"acc": 0.5}]
+
+
+def test_a_config_edited_with_its_digest_redone_is_refused_by_its_hash(tmp_path):
+    path, _ = _stored_demo(tmp_path)
+    record = json.loads(path.read_text())
+    record["config"]["n_test"] = 10000
+    results.write_record(path, record)  # the digest is redone; the configuration's hash is not
+    with pytest.raises(results.RecordError, match="the configuration does not match its hash"):
+        results.read_record(path)
+
+
+def test_a_truncated_record_names_its_file(tmp_path):
+    path, _ = _stored_demo(tmp_path)
+    path.write_text(path.read_text()[:40])
+    with pytest.raises(results.RecordError, match=r"table@smoke.json: not valid JSON \(truncated or damaged"):
+        results.load("demo.table", "smoke", tmp_path)
+
+
+def test_every_committed_record_verifies():
+    paths = sorted((REPO_ROOT / "results").rglob("*.json"))
+    assert len(paths) > 100
+    for path in paths:
+        results.read_record(path)
+
+
+def test_written_files_get_the_process_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        results.atomic_write_json(tmp_path / "r.json", {"ok": 1})
+        assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == results._FILE_MODE == 0o644
+    finally:
+        os.umask(old)

@@ -37,7 +37,7 @@ def _records(root: Path) -> dict[str, dict]:
     for path in (root / "results" / "closer_look" / "table2@smoke").glob("*.json"):
         rec = json.loads(path.read_text())
         prov = rec.pop("provenance")
-        out[path.name] = {**{k: v for k, v in rec.items() if k not in ("train_seconds", "eval_seconds")},
+        out[path.name] = {**{k: v for k, v in rec.items() if k not in ("train_seconds", "eval_seconds", "digest")},
                           "threads": prov["threads"], "processes": prov.get("processes", 1)}
     return out
 
