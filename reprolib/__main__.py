@@ -27,34 +27,45 @@ def _parse_params(pairs: list[str]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise ReproError(f"parameter '{pair}' must look like key=value")
-        out[key] = yaml.safe_load(value)
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem", None) or "not a YAML value"
+            raise ReproError(f"parameter '{key}': {value!r} is not a valid value ({where}); e.g. -p 'methods=[AT]', "
+                             f"-p n_train=1000, -p eps=0.1") from None
     return out
 
 
 @contextlib.contextmanager
 def _process_group():
-    """Under ``torchrun`` (WORLD_SIZE > 1): join the process group (nccl on GPU, gloo on CPU) for the block and
-    leave it cleanly (barrier, then destroy: a process that exits with gloo threads alive aborts); yields the
-    rank. Training then runs DistributedDataParallel; evaluation runs on every process; rank 0 writes results."""
+    """Under ``torchrun`` (WORLD_SIZE > 1): the block inside the process group (``parallel.process_group``); yields
+    the rank. Training then runs DistributedDataParallel; evaluation runs on every process; rank 0 writes results."""
     import os
 
-    import torch
     import torch.distributed as dist
 
-    from .train import default_device
+    from .parallel import process_group
 
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
         yield dist.get_rank() if dist.is_initialized() else 0
         return
-    device = default_device()
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    try:
-        yield dist.get_rank()
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+    with process_group() as rank:
+        yield rank
+
+
+def _parameter_table(section: str) -> str:
+    """Each parameter of ``section``: type, allowed values, meaning, then its value under each profile."""
+    from .profiles import PROFILES, table
+
+    rows = table(section)
+    if not rows:
+        return f"{section}: no parameters (it reads other sections' records)"
+    out = [f"{section}: set any of these with -p KEY=VALUE (run, compute, sweep) or papermill -p KEY VALUE"]
+    for row in rows:
+        allowed = f"; {row['allowed']}" if row["allowed"] else ""
+        out.append(f"  {row['name']} ({row['type']}{allowed}): {row['doc']}")
+        out.append("      " + "  ".join(f"{p}={row[p]!r}" for p in PROFILES))
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     p_sweep.add_argument("--log-dir", help="job folder: logs, pickles (default artifacts/jobs/<section>@<profile>)")
     p_sweep.add_argument("--no-wait", action="store_true",
                          help="return once submitted; rerun the same command later for the table")
-    sub.add_parser("sections", help="list sections and parameters")
+    p_sec = sub.add_parser("sections", help="list sections, or one section's parameters with types and values")
+    p_sec.add_argument("section", nargs="?")
+    p_sec.add_argument("--cell", action="store_true", help="print the section's notebook parameters cell")
     args = parser.parse_args(argv)
     try:
         if args.cmd == "data":
@@ -104,10 +117,15 @@ def main(argv: list[str] | None = None) -> int:
                 data.fetch(name)
                 print(f"{name}: cached in {data.data_dir() / name}")
         elif args.cmd == "sections":
-            from . import profiles, sections
+            from . import pipeline, profiles, sections
 
-            for s in sections.names():
-                print(f"{s}: {', '.join(profiles.resolve(s, 'cpu'))}")
+            if args.section is None:
+                for s in sections.names():
+                    print(f"{s}: {', '.join(profiles.parameters(s)) or '(no parameters)'}")
+            elif args.cell:
+                print(pipeline.parameters_cell(args.section))
+            else:
+                print(_parameter_table(args.section))
         elif args.cmd == "sweep":
             from . import profiles, sweep
 

@@ -65,6 +65,7 @@ from tqdm import tqdm
 from . import attacks, metrics
 from .attacks import check_threat
 from .models import to_channels_last
+from .parallel import limited_threads
 from .errors import ConfigError
 
 PACKAGE = "pyautoattack"
@@ -157,17 +158,8 @@ def _perturbation(x_adv: torch.Tensor, x: torch.Tensor, norm: str) -> torch.Tens
     return {"Linf": lambda: d.abs().amax(1), "L2": lambda: d.norm(dim=1), "L1": lambda: d.abs().sum(1)}[norm]()
 
 
-@contextmanager
 def _threads(device: torch.device, threads: int | None):
-    if threads is None or device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return limited_threads(threads if device.type == "cpu" else None)
 
 
 def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, progress, threads, channels_last):

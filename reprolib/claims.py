@@ -6,7 +6,3 @@ def claim(claim_id: str, text: str, passed: bool, evidence: str) -> dict:
     """One checked claim: an id (``<artifact>.<what>``), the claim in words, the outcome, the numbers behind it."""
     return {"id": claim_id, "text": text, "passed": bool(passed), "evidence": evidence}
 
-
-def summary(claims: list[dict]) -> str:
-    n = sum(c["passed"] for c in claims)
-    return f"{n} of {len(claims)} claims hold"

@@ -22,7 +22,7 @@ estimate, for tables that report neither (their columns are then ``None``).
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ import torch
 from . import audit, data, losses, metrics, models, results
 from .paths import artifacts_dir
 from .sections import Sweep
+from .settings import Schedule
 from .invariance import Augmentation
 from .train import TrainConfig, default_device, fit
 
@@ -46,6 +47,15 @@ METRICS = ("train_acc", "test_acc", "adv_train_acc", "adv_test_acc", "lipschitz"
 
 def _tensors(split, dev):
     return split.float().to(dev), split.y.to(dev)
+
+
+def train_config(cfg: dict, seed: int) -> TrainConfig:
+    """The training loop's settings from a section's configuration: every field of
+    :class:`reprolib.train.TrainConfig` that :class:`reprolib.settings.Schedule` declares (a setting left out of
+    ``cfg`` at its default, such as ``weight_decay``, takes that default)."""
+    names = [f.name for f in dataclasses.fields(Schedule) if f.name in TrainConfig.__dataclass_fields__]
+    values = {k: cfg.get(k, getattr(Schedule, k)) for k in names}
+    return TrainConfig(**{**values, "milestones": tuple(values["milestones"])}, seed=seed)
 
 
 def grid(cfg: dict) -> list[tuple[str, str, int]]:
@@ -115,14 +125,8 @@ class MethodGrid:
         spec = dict(self.methods[method])
         name = spec.pop("method")
         aug = spec.pop("augment", None)  # {"degrees": θ, "shift": i}: Aug-R / Aug-T / Aug-RT of every batch
-        if name in ("at", "rst", "trades"):  # the section's threat model unless the preset names its own
-            spec = {"eps": cfg["eps"], "steps": cfg["attack_steps"], "step_size": cfg["attack_step_size"], **spec}
-        elif name == "llr":  # 2 steps of eps/2 (closer_look code)
-            spec.update(eps=cfg["eps"], step_size=cfg["eps"] / 2)
-        loss_fn = losses.build(name, **spec)
-        tcfg = TrainConfig(epochs=cfg["epochs"], batch_size=cfg["batch_size"], optimizer=cfg["optimizer"],
-                           lr=cfg["lr"], momentum=cfg["momentum"], milestones=tuple(cfg["milestones"]),
-                           reduction=cfg["reduction"], precision=cfg["precision"], seed=seed)
+        loss_fn = losses.for_section(name, cfg, **spec)  # the method declares what of the threat model it uses
+        tcfg = train_config(cfg, seed)
         model = models.build(arch).to(dev)
         run_id = results.config_hash({**self.run_config(cfg, arch, method, seed), "seed": None})[:10]
         ckpt = artifacts_dir().joinpath(*self.store.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
@@ -203,7 +207,7 @@ class MethodGrid:
         for (arch, method, seed), config, path in self._runs(cfg, profile):
             if not path.exists():
                 return False
-            record = json.loads(path.read_text())
+            record = results.read_record(path)
             if record.get("config_hash") != results.config_hash(config):
                 return False
             audit_hash = (record.get("audit") or {}).get("config_hash")

@@ -13,11 +13,14 @@ are batch means; the loop multiplies by the batch size for the closer_look code'
 * ``GR`` (gradient regularisation, Finlay & Oberman's finite-difference form).
 * ``LLR`` (local linearity regularisation, Qin et al., as in their paper; see the book for how the
   closer_look code differs).
-Adding a method is adding one class and one entry in :data:`METHODS`.
+Adding a method is adding one class here (or anywhere: a subclass of :class:`Loss` with a ``name`` registers
+itself in :data:`METHODS`); what it needs of a section's threat model it declares in :meth:`Loss.for_section`,
+so a grid of trainings (``reprolib.grid``) runs it with nothing else to change.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
 import torch.nn as nn
@@ -40,15 +43,42 @@ def joint_forward(model: nn.Module, a: torch.Tensor, b: torch.Tensor) -> tuple[t
     return out[:len(a)], out[len(a):]
 
 
+METHODS: dict[str, type["Loss"]] = {}
+
+
+class Loss:
+    """A training method: ``loss(model, x, y) -> (scalar loss, stats)``. A subclass with a ``name`` is registered
+    under it in :data:`METHODS`."""
+
+    name: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("name"):
+            if cls.name in METHODS:
+                raise ConfigError(f"method '{cls.name}' is declared twice ({METHODS[cls.name].__qualname__}, "
+                                  f"{cls.__qualname__})")
+            METHODS[cls.name] = cls
+
+    @classmethod
+    def for_section(cls, threat: dict[str, Any], **preset: Any) -> "Loss":
+        """This method as a section trains it: ``preset`` (a grid row's settings, which win) and whatever of the
+        section's ``threat`` model (``eps``, ``attack_steps``, ``attack_step_size``) the method uses. Methods
+        without an attack ignore it."""
+        return cls(**preset)
+
+
 @dataclass
-class Natural:
+class Natural(Loss):
+    name = "natural"
+
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor):
         loss = F.cross_entropy(model(x), y)
         return loss, {"ce": loss.detach()}
 
 
 @dataclass
-class _Attacked:
+class _Attacked(Loss):
     """Shared attack settings of the adversarial methods (L-inf, in pixel units)."""
 
     eps: float
@@ -58,12 +88,20 @@ class _Attacked:
     def __post_init__(self):
         attacks.check_threat(self.eps, self.steps, self.step_size)
 
+    @classmethod
+    def for_section(cls, threat: dict[str, Any], **preset: Any) -> "Loss":
+        """The section's threat model and training attack, unless the preset names its own."""
+        return cls(**{"eps": threat["eps"], "steps": threat["attack_steps"], "step_size": threat["attack_step_size"],
+                      **preset})
+
     def adversarial(self, model, x, y):
         return attacks.pgd(model, x, y, eps=self.eps, steps=self.steps, step_size=self.step_size)
 
 
 @dataclass
 class AT(_Attacked):
+    name = "at"
+
     def __call__(self, model, x, y):
         loss = F.cross_entropy(model(self.adversarial(model, x, y)), y)
         return loss, {"adv_ce": loss.detach()}
@@ -71,6 +109,8 @@ class AT(_Attacked):
 
 @dataclass
 class RST(_Attacked):
+    name = "rst"
+
     rst_lambda: float = 1.0
 
     def __call__(self, model, x, y):
@@ -82,6 +122,8 @@ class RST(_Attacked):
 
 @dataclass
 class TRADES(_Attacked):
+    name = "trades"
+
     beta: float = 6.0
 
     def __call__(self, model, x, y):
@@ -96,8 +138,10 @@ class TRADES(_Attacked):
 
 
 @dataclass
-class Hinge:
+class Hinge(Loss):
     """Binary hinge loss, mean max(0, 1 − y f(x)), for a scalar-score model and labels ±1."""
+
+    name = "hinge"
 
     def __call__(self, model, x, y):
         loss = F.relu(1 - y * model(x).view(-1)).mean()
@@ -109,6 +153,8 @@ class HingeTRADES(_Attacked):
     """TRADES Eq. (3) with the hinge surrogate: hinge(y f(x)) + hinge(f(x') f(x) / lam), x' from ``steps``
     sign steps ascending the second term from x + 0.001 N(0, I) (TRADES' binary script). The gradient flows
     through both f(x') and f(x), as in the multi-class loss."""
+
+    name = "hinge_trades"
 
     lam: float = 2.0
 
@@ -130,8 +176,10 @@ class HingeTRADES(_Attacked):
 
 
 @dataclass
-class GR:
+class GR(Loss):
     """CE(x) + gr_lambda/2 * mean_i [(CE_i(x + h v_i) - CE_i(x)) / h]^2, v_i = grad_x CE_i / ||.||_2 (detached)."""
+
+    name = "gr"
 
     gr_lambda: float = 1.0
     gr_h: float = 1.0
@@ -158,6 +206,8 @@ class LLR(_Attacked):
     Both use 2 steps of eps/2 from x + 0.001 N(0, I).
     """
 
+    name = "llr"
+
     steps: int = 2
     step_size: float = 0.05
     llr_lambda: float = 4.0
@@ -168,6 +218,13 @@ class LLR(_Attacked):
         super().__post_init__()
         if self.form not in ("qin", "c1"):
             raise ConfigError(f"form={self.form!r} unknown; known: qin, c1")
+
+    @classmethod
+    def for_section(cls, threat: dict[str, Any], **preset: Any) -> "Loss":
+        """The section's ε (unless the preset names its own) with LLR's own attack: steps of ε/2 (the closer_look
+        code's 2 steps)."""
+        eps = preset.pop("eps", threat["eps"])
+        return cls(**{"eps": eps, "step_size": eps / 2, **preset})
 
     def _delta(self, model, x, y):
         if self.form == "c1":
@@ -203,12 +260,8 @@ class LLR(_Attacked):
                                                                "lin": lin.detach()}
 
 
-METHODS = {"natural": Natural, "at": AT, "rst": RST, "trades": TRADES, "gr": GR, "llr": LLR, "hinge": Hinge,
-           "hinge_trades": HingeTRADES}
-
-
-def build(method: str, **kwargs):
-    """A loss object by name, e.g. ``build("trades", eps=0.1, beta=6.0)``."""
+def _method(method: str, kwargs: dict[str, Any]) -> type[Loss]:
+    """The class of ``method``, after checking that it takes every name of ``kwargs``."""
     if method not in METHODS:
         raise ConfigError(f"unknown method '{method}'; known: {', '.join(METHODS)}")
     cls = METHODS[method]
@@ -216,4 +269,16 @@ def build(method: str, **kwargs):
     unknown = set(kwargs) - fields
     if unknown:
         raise ConfigError(f"method '{method}' has no parameter(s) {sorted(unknown)}; known: {sorted(fields)}")
-    return cls(**kwargs)
+    return cls
+
+
+def build(method: str, **kwargs):
+    """A loss object by name, e.g. ``build("trades", eps=0.1, beta=6.0)``."""
+    return _method(method, kwargs)(**kwargs)
+
+
+def for_section(method: str, cfg: dict[str, Any], **preset: Any) -> Loss:
+    """The loss of ``method`` with a grid row's ``preset`` under a section's configuration ``cfg`` (its ``eps``,
+    ``attack_steps``, ``attack_step_size``), as the method declares (:meth:`Loss.for_section`)."""
+    threat = {k: cfg[k] for k in ("eps", "attack_steps", "attack_step_size")}
+    return _method(method, preset).for_section(threat, **preset)

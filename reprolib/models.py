@@ -242,11 +242,6 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def register(name: str, factory: Callable[..., nn.Module]) -> None:
-    """Add an architecture to the registry (used by modules that define more, e.g. the p4 GCNN)."""
-    MODELS[name] = factory
-
-
 def check_name(name: str) -> None:
     if name not in MODELS:
         raise ConfigError(f"unknown model '{name}'; known: {', '.join(MODELS)}")

@@ -13,10 +13,11 @@ function runs once on the whole input.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -78,8 +79,39 @@ def map_chunks(fn: Callable[..., Any], *args: Any, chunk: int | None = None) -> 
         with torch.set_grad_enabled(grad), torch.autocast("cpu", dtype=dtype, enabled=autocast):
             return fn(*p)
 
-    torch.set_num_threads(1)
-    try:
+    with limited_threads(1):
         return _cat(list(_pool(workers).map(run, pieces)))
+
+
+@contextlib.contextmanager
+def limited_threads(threads: int | None) -> Iterator[None]:
+    """Run the block on ``threads`` intra-op threads of this process (restored afterwards; ``None``: unchanged)."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def process_group() -> Iterator[int]:
+    """Join the ``torch.distributed`` process group of this process's environment (RANK, WORLD_SIZE, MASTER_ADDR,
+    ...; nccl with one GPU per process, gloo on the CPU) for the block and leave it cleanly: a barrier, then
+    destroy (a process that exits with gloo threads alive aborts). Yields the rank."""
+    import torch.distributed as dist
+
+    from .train import default_device
+
+    device = default_device()
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield dist.get_rank()
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()

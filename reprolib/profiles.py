@@ -1,8 +1,9 @@
 """Profiles (``smoke``, ``cpu``, ``paper``) and the resolver of a section's configuration.
 
-Each paper module declares its sections' settings (a base dictionary plus per-profile changes, see
-:class:`reprolib.sections.Section`). ``resolve`` merges them with user overrides and validates the result, so a
-notebook's parameters cell only names a profile and the values it wants to change.
+Each paper module declares its sections' settings: a typed settings class (:mod:`reprolib.settings`) and, per
+profile, the values that differ from the class's defaults (:class:`reprolib.sections.Section`). ``resolve``
+makes the settings of a profile with a user's overrides (validated once, by declared type and range) and returns
+the flat configuration that notebooks read and records store.
 
 * ``smoke``: seconds per notebook, for CI; numbers mean nothing.
 * ``cpu``: what the published book shows, computed on 2 CPU cores (scaled down; every
@@ -11,14 +12,15 @@ notebook's parameters cell only names a profile and the values it wants to chang
 """
 from __future__ import annotations
 
-import copy
-from numbers import Number
-from typing import Any, Collection, Mapping
+from typing import Any, Mapping
 
 from . import sections as _sections
 from .errors import ConfigError
+from .settings import _plain
 
 PROFILES = ("smoke", "cpu", "paper")
+# what a notebook's parameters cell holds besides the section's settings
+NOTEBOOK_PARAMETERS = ("profile", "recompute")
 
 
 def sections() -> list[str]:
@@ -26,76 +28,42 @@ def sections() -> list[str]:
     return _sections.names()
 
 
-_ZERO_SKIPS = ("n_eval_train", "lip_steps", "n_deepfool")
+def check_profile(profile: str) -> str:
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile '{profile}'; choose from {', '.join(PROFILES)}")
+    return profile
 
 
-def _check(key: str, value: Any, choices: Mapping[str, Collection[str]]) -> None:
-    """Validate one resolved value by what its name means; raise ConfigError naming it."""
-    from . import data, models  # late import: profiles is imported by everything
-
-    def number(v):
-        return isinstance(v, Number) and not isinstance(v, bool)
-
-    if key in _ZERO_SKIPS and value == 0:  # a grid's "leave this measurement out" (see reprolib.grid)
-        return
-    if (key.endswith("_grid") or key in ("angles", "shifts", "levels")) and isinstance(value, list):  # radii, ranges
-        if not all(number(v) and v >= 0 for v in value):
-            raise ConfigError(f"{key}={value!r} must be a list of non-negative numbers")
-    elif key == "eps" or key.endswith("_eps"):
-        if not number(value) or value < 0:
-            raise ConfigError(f"{key}={value!r} must be a non-negative number")
-    elif key.endswith("steps") and not key.startswith("n_"):
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{key}={value!r} must be an integer >= 1")
-    elif key.endswith("step_size") or key in ("lr", "batch_size", "epochs"):
-        if not number(value) or value <= 0:
-            raise ConfigError(f"{key}={value!r} must be > 0")
-    elif key.startswith("n_") and value is not None:
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{key}={value!r} must be an integer >= 1 or None (all)")
-    elif key in ("dataset", "datasets"):
-        for name in [value] if key == "dataset" else value:
-            data.dataset_info(name)
-    elif key in ("arch", "archs"):
-        for name in [value] if key == "arch" else value:
-            models.check_name(name)
-    elif key in choices and value is not None:  # None: the section's own default ("all")
-        unknown = [v for v in (value if isinstance(value, list) else [value]) if v not in choices[key]]
-        if unknown:
-            raise ConfigError(f"{key}: unknown {unknown}; known: {', '.join(map(str, choices[key]))}")
-    elif key == "optimizer" and value not in ("sgd", "adam"):
-        raise ConfigError(f"optimizer={value!r} unknown; known: sgd, adam")
-    elif key == "precision" and value not in ("fp32", "bf16"):
-        raise ConfigError(f"precision={value!r} unknown; known: fp32, bf16")
+def settings(section: str, profile: str = "cpu", **overrides: Any):
+    """The typed settings of ``section`` under ``profile`` with ``overrides`` applied (``None``: the profile's
+    value; ``"all"`` for a count: no subset)."""
+    check_profile(profile)
+    spec = _sections.get(section)
+    values = {**spec.profiles.get("base", {}), **spec.profiles.get(profile, {}),
+              **{k: v for k, v in overrides.items() if v is not None}}
+    return spec.settings.make(section, values)
 
 
 def resolve(section: str, profile: str = "cpu", **overrides: Any) -> dict[str, Any]:
-    """The full configuration of ``section`` under ``profile`` with ``overrides`` applied.
+    """The full configuration of ``section`` under ``profile`` with ``overrides`` applied, as a flat dict."""
+    return settings(section, profile, **overrides).as_dict()
 
-    Overrides equal to ``None`` are ignored (a notebook's unset parameter); ``n_*="all"`` means no subset.
-    """
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile '{profile}'; choose from {', '.join(PROFILES)}")
-    spec = _sections.get(section)
-    cfg = copy.deepcopy(dict(spec.profiles["base"]))
-    cfg.update(copy.deepcopy(dict(spec.profiles.get(profile, {}))))
-    for key, value in overrides.items():
-        if value is None:  # a notebook parameter left at None keeps the profile's value
-            continue
-        if key.startswith("n_") and value == "all":
-            value = None
-        if key not in cfg:
-            raise ConfigError(f"unknown parameter '{key}' for {section}; known: {', '.join(cfg)}")
-        default = cfg[key]
-        if value is None:
-            cfg[key] = None
-            continue
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if default is not None and value is not None and not isinstance(value, type(default)):
-            raise ConfigError(f"parameter '{key}'={value!r} has type {type(value).__name__}, "
-                              f"expected {type(default).__name__}")
-        cfg[key] = value
-    for key, value in cfg.items():
-        _check(key, value, spec.choices)
-    return cfg
+
+def parameters(section: str) -> list[str]:
+    """The names a user may set for ``section`` (``run -p``, papermill ``-p``, a notebook's parameters cell)."""
+    return [row["name"] for row in _sections.get(section).settings.describe()]
+
+
+def from_notebook(section: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """A notebook's configuration: its ``profile`` and every parameter of the section that its parameters cell
+    (or papermill's injected cell) set, read from the notebook's namespace, so that no parameter can be dropped
+    between the command line and the computation."""
+    given = {k: namespace[k] for k in parameters(section) if k in namespace}
+    return resolve(section, namespace.get("profile", "cpu"), **given)
+
+
+def table(section: str) -> list[dict[str, Any]]:
+    """Each parameter of ``section``: name, type, allowed values, meaning and its value per profile."""
+    rows = _sections.get(section).settings.describe()
+    made = {p: settings(section, p) for p in PROFILES}
+    return [{**row, **{p: _plain(getattr(made[p], row["name"])) for p in PROFILES}} for row in rows]

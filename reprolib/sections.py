@@ -13,9 +13,10 @@ import functools
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Collection, Mapping
+from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
+from .settings import Settings
 
 Runner = Callable[..., dict]  # run(cfg, profile, recompute=False, progress=True) -> {artifact: record}
 
@@ -41,19 +42,20 @@ class Sweep:
 class Section:
     """One notebook's configuration and computation.
 
-    ``profiles`` maps ``"base"`` and any of ``smoke`` / ``cpu`` / ``paper`` to settings (the profile's entries
-    update the base); ``choices`` maps a parameter to its allowed values (for a list parameter, of its items)."""
+    ``settings`` is its typed settings class (:mod:`reprolib.settings`: every parameter with its type, range and
+    default); ``profiles`` maps ``"base"`` and any of ``smoke`` / ``cpu`` / ``paper`` to the values that differ from
+    those defaults (the profile's entries update the base's)."""
     name: str
-    profiles: Mapping[str, Mapping[str, Any]]
+    settings: type[Settings] = Settings
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     run: Runner | None = None
-    choices: Mapping[str, Collection[str]] = field(default_factory=dict)
     sweep: Sweep | None = None
     # other sections whose stored records (or runs) this one's notebook reads; a section without ``run`` reads
     # every computing section's (the closing pages, the scorecard)
     reads: tuple[str, ...] = ()
 
 
-SCORECARD = Section("scorecard", profiles={"base": {}})  # reads the other sections' results only
+SCORECARD = Section("scorecard")  # reads the other sections' results only
 
 
 def paper_modules() -> list:

@@ -40,6 +40,7 @@ from tqdm import tqdm
 
 from . import results, sections
 from .errors import ConfigError
+from .parallel import process_group
 from .paths import artifacts_dir, data_dir, results_dir
 
 EXECUTORS = ("local", "slurm", "submitit-local")
@@ -147,23 +148,13 @@ def _job_process_group():
     """In a job of several processes (submitit tasks): the ``torchrun`` set-up of ``python -m reprolib compute``
     (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR/PORT from Slurm; nccl with one GPU per process, gloo on CPU)."""
     import submitit
-    import torch.distributed as dist
-
-    from .train import default_device
 
     if submitit.JobEnvironment().num_tasks <= 1:
         yield
         return
     submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False, overwrite=True)
-    device = default_device()
-    if device.type == "cuda":
-        torch.cuda.set_device(device)
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    try:
+    with process_group():
         yield
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
 
 
 class SweepJob:

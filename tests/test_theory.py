@@ -243,9 +243,8 @@ def test_sections_resolve_and_reject_bad_values():
     assert profiles.resolve("cake/tsipras", "cpu")["p"] == 0.95
     with pytest.raises(ConfigError, match="n_mc=0"):
         profiles.resolve("cake/tsipras", "smoke", n_mc=0)
-    cfg = profiles.resolve("spatial/theory", "smoke", shift_fraction=0.3)
-    with pytest.raises(ConfigError, match="shift_fraction=0.3"):
-        spatial_runs.compute_prop1(cfg)
+    with pytest.raises(ConfigError, match="shift_fraction=0.3"):  # checked when the settings are made
+        profiles.resolve("spatial/theory", "smoke", shift_fraction=0.3)
 
 
 def test_runners_produce_reproduced_records_with_passing_claims():

@@ -16,9 +16,13 @@ This file declares cake's sections (their settings per profile) and its scorecar
 """
 from __future__ import annotations
 
-from ...models import MODELS
+from dataclasses import dataclass
+
+from ... import settings
+from ...errors import ConfigError
 from ...scorecard import NOT_YET, Artifact
 from ...sections import Section
+from ...settings import Settings
 from . import table3
 from .closing import closing_numbers
 from .table3 import beta_figure, run_table3
@@ -46,35 +50,48 @@ __all__ = ["SECTIONS", "CATALOGUE", "CAKE_PAPER", "beta_figure", "closing_number
            "tsipras_claims", "tsipras_figure", "tsipras_monte_carlo", "tsipras_robust_bound", "tsipras_sample",
            "tsipras_table"]
 
-# Table 3: closer_look's MNIST protocol (cake reuses its code), CNN1 and its BN variants x natural / TRADES.
+# cake §3, Thm 3.1 (Tsipras et al.): p = 0.95, eta = eta_sqrt_d / sqrt(d), eps = 2 eta (REPRO_SPEC Part I §3).
+@dataclass(frozen=True)
+class TsiprasSettings(Settings):
+    p: float = settings.param(0.95, "probability that x1 equals the label (the robust feature), in [0.5, 1)",
+                              ge=0.5, le=1.0)
+    d: int = settings.param(1000, "number of weak Gaussian features x2..x(d+1), each N(ηy, 1)", ge=1)
+    eta_sqrt_d: float = settings.positive(3.0, "η·√d, where η is the mean of the weak features; the adversary's "
+                                               "ℓ∞ radius is 2η")
+    eta_sqrt_d_grid: tuple[float, ...] = settings.param([1.0, 2.0, 2.3263], "further η·√d values for the averaging "
+                                                        "classifier g_avg", gt=0.0)
+    clean_targets: tuple[float, ...] = settings.param([0.96, 0.99], "clean accuracies whose robust-accuracy "
+                                                      "ceiling is reported", ge=0.0, le=1.0)
+    n_mc: int = settings.param(100000, "Monte Carlo draws (the spec's size)", ge=1)
+    n_fit: int = settings.param(10000, "training examples for the two logistic regressions", ge=1)
+    fit_steps: int = settings.steps(300, "full-batch Adam steps of each logistic fit")
+    seed: int = settings.seed(0, "random seed (the fits' sample; the Monte Carlo draws use seed + 1)")
+
+    def check(self) -> None:
+        super().check()
+        if self.p >= 1.0:  # the ceiling p/(1-p)·δ needs p < 1
+            raise ConfigError(f"p={self.p!r} must be < 1")
+
+
+# Table 3: closer_look's MNIST protocol (cake reuses its code; settings.GridSettings' defaults), CNN1 and its BN
+# variants x natural / TRADES.
+Table3Grid = settings.with_methods(settings.GridSettings, table3.METHODS, "CakeTable3Grid")
+
 _TABLE3_BASE = {
-    "dataset": "mnist", "eps": 0.1, "archs": list(table3.ARCHS), "methods": list(table3.METHODS),
-    "seeds": [0], "spread_methods": ["Natural", table3.trades_row(1.0)], "spread_seeds": [1],
-    "n_train": 10000, "epochs": 2, "batch_size": 64,
-    "optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "milestones": [], "reduction": "mean",
-    "attack_steps": 10, "attack_step_size": 0.02,
-    "eval_steps": 10, "eval_step_size": 0.02, "n_eval_train": 1000, "n_eval_test": 1000,
-    "lip_steps": 10, "lip_step_size": 0.02, "precision": "fp32",
+    "archs": list(table3.ARCHS), "methods": list(table3.METHODS),
+    "spread_methods": ["Natural", table3.trades_row(1.0)], "spread_seeds": [1], "epochs": 2,
     # every TRADES network is audited, the spread seed's included
-    "audit_methods": [m for m in table3.METHODS if m != "Natural"], "audit_seeds": [0, 1], "audit_archs": None,
-    "n_audit": 500,
-    "audit_version": "standard",
+    "audit_methods": [m for m in table3.METHODS if m != "Natural"], "audit_seeds": [0, 1],
 }
-_TABLE3_CHOICES = {"archs": MODELS, "methods": table3.METHODS, "spread_methods": table3.METHODS,
-                   "audit_methods": table3.METHODS, "audit_archs": MODELS}
 
 # ============================================================================= sections and scorecard rows
 
 SECTIONS = (
-    # cake §3, Thm 3.1 (Tsipras et al.): p = 0.95, eta = eta_sqrt_d / sqrt(d), eps = 2 eta (REPRO_SPEC Part I §3).
-    Section("cake/tsipras", run=run_tsipras, profiles={
-        "base": {"p": 0.95, "d": 1000, "eta_sqrt_d": 3.0, "eta_sqrt_d_grid": [1.0, 2.0, 2.3263],
-                 "clean_targets": [0.96, 0.99], "n_mc": 100000, "n_fit": 10000, "fit_steps": 300, "seed": 0},
+    Section("cake/tsipras", TsiprasSettings, run=run_tsipras, profiles={
         "smoke": {"d": 200, "n_mc": 20000, "n_fit": 1000, "fit_steps": 100},
-        "cpu": {"n_mc": 100000},  # the spec's Monte Carlo size
     }),
     # Table 3: batch norm under natural training and TRADES.
-    Section("cake/table3", run=run_table3, choices=_TABLE3_CHOICES, sweep=table3.GRID.sweep(), profiles={
+    Section("cake/table3", Table3Grid, run=run_table3, sweep=table3.GRID.sweep(), profiles={
         "base": _TABLE3_BASE,
         # 1/λ = 0.5 and 2 left out at cpu (REPRO_SPEC's CPU protocol): on two cores each BN-variant TRADES run takes
         # 6-12 minutes; the paper profile runs all four weights.
@@ -89,7 +106,7 @@ SECTIONS = (
                   "lip_step_size": 0.003, "n_eval_train": None, "n_eval_test": None, "n_audit": None},
     }),
     # The closing page: each paper's position and the book's numbers on it (reads the other sections' records).
-    Section("cake/closing", profiles={"base": {}}),
+    Section("cake/closing"),
 )
 
 CATALOGUE = (

@@ -10,11 +10,12 @@ This file declares the chapter's sections (their settings per profile) and its s
 """
 from __future__ import annotations
 
-import copy
+from dataclasses import dataclass
 
-from ...models import MODELS
+from ... import settings
 from ...scorecard import MISSING_APPENDIX, OFFLINE, Artifact
 from ...sections import Section
+from ...settings import Settings
 from .existence import (
     binary_construction,
     construction_vs_trained,
@@ -38,40 +39,50 @@ __all__ = ["METHODS", "SECTIONS", "CATALOGUE", "binary_construction", "construct
            "spiral", "histogram_frame", "run_separation", "separation_histogram", "TABLE2_GRID",
            "lipschitz_scatter", "run_table2", "run_table3", "run_table4", "table2_summary"]
 
-# Table 2 (MNIST, eps = 0.1, methods x architectures); Tables 3 and 4 start from the same base.
-_TABLE2_BASE = {
-    "dataset": "mnist", "eps": 0.1, "archs": ["CNN1"],
-    "methods": list(METHODS),
-    "seeds": [0], "spread_methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [1],
-    "n_train": 10000, "epochs": 5, "batch_size": 64,
-    "optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "milestones": [], "reduction": "mean",
-    "attack_steps": 10, "attack_step_size": 0.02,
-    "eval_steps": 10, "eval_step_size": 0.02, "n_eval_train": 1000, "n_eval_test": 1000,
-    "lip_steps": 10, "lip_step_size": 0.02, "precision": "fp32",
-    # AutoAttack beside PGD and the gradient-masking checks, for these runs, on the first n_audit test images
-    "audit_methods": ["Natural", "AT", "TRADES(β=6)"], "audit_seeds": [0], "audit_archs": None, "n_audit": 500,
-    "audit_version": "standard",
-}
+@dataclass(frozen=True)
+class SeparationSettings(Settings):
+    datasets: tuple[str, ...] = settings.datasets(["mnist", "fashion_mnist"])
+    n_train: int | None = settings.count(None, "training images (a fixed subset)")
+    n_test: int | None = settings.count(None, "test images (a fixed subset)")
+    seed: int = settings.seed()
+
+
+@dataclass(frozen=True)
+class ExistenceSettings(SeparationSettings):
+    n_test: int | None = settings.count(1000, "test images classified (a fixed subset)")
+    n_pairs: int = settings.count(2000, "sampled pairs for the Lipschitz check")
+    spiral_points: int = settings.count(200, "points of the spiral example")
+    grid: int = settings.count(300, "grid points per axis of the spiral figure")
+
+
+# Tables 2-4: ten training methods through the one loop (settings.GridSettings' defaults are Table 2's protocol)
+GridSettings = settings.with_methods(settings.GridSettings, METHODS, "CloserLookGrid")
+
+
+@dataclass(frozen=True)
+class Table3Settings(GridSettings):
+    rerun: bool = settings.param(True, "train the grid (False: the page shows the paper's numbers only)")
+
+
+_TABLE2_BASE = {"methods": list(METHODS), "spread_methods": ["Natural", "AT", "TRADES(β=6)"], "spread_seeds": [1],
+                # AutoAttack beside PGD and the gradient-masking checks, for these runs
+                "audit_methods": ["Natural", "AT", "TRADES(β=6)"]}
 # audit every network a grid trains, every seed included (Table 2 at cpu; every paper profile)
 _AUDIT_ALL = {"audit_methods": list(METHODS), "audit_seeds": [0, 1]}
-_CHOICES = {"methods": METHODS, "spread_methods": METHODS, "audit_methods": METHODS, "audit_archs": MODELS}
 
 
 SECTIONS = (
     # Table 1 / Fig 3 and cake Table 2: exact L-inf separation.
-    Section("closer_look/separation", run=run_separation, profiles={
-        "base": {"datasets": ["mnist", "fashion_mnist"], "n_train": None, "n_test": None, "seed": 0},
+    Section("closer_look/separation", SeparationSettings, run=run_separation, profiles={
         "smoke": {"n_train": 3000, "n_test": 300},
         "paper": {"datasets": ["mnist", "fashion_mnist", "cifar10", "svhn"]},
     }),
     # Thm 4.2: the distance-to-class construction as a classifier.
-    Section("closer_look/existence", run=run_existence, reads=("closer_look/table2",), profiles={
-        "base": {"datasets": ["mnist", "fashion_mnist"], "n_train": None, "n_test": 1000,
-                 "n_pairs": 2000, "seed": 0, "spiral_points": 200, "grid": 300},
+    Section("closer_look/existence", ExistenceSettings, run=run_existence, reads=("closer_look/table2",), profiles={
         "smoke": {"datasets": ["mnist"], "n_train": 2000, "n_test": 100, "n_pairs": 200, "grid": 60},
         "paper": {"n_test": None},
     }),
-    Section("closer_look/table2", run=run_table2, choices=_CHOICES, sweep=TABLE2_GRID.sweep(), profiles={
+    Section("closer_look/table2", GridSettings, run=run_table2, sweep=TABLE2_GRID.sweep(), profiles={
         "base": _TABLE2_BASE,
         # AutoAttack at cpu on every network and seed, as at paper (one network 16-40 min on a core)
         "cpu": {"archs": ["CNN1", "CNN2"], **_AUDIT_ALL},
@@ -82,8 +93,8 @@ SECTIONS = (
                   "n_eval_train": None, "n_eval_test": None, "n_audit": None, **_AUDIT_ALL},
     }),
     # Table 4's protocol (dropout vs none) on Fashion-MNIST, a stand-in for SVHN / CIFAR-10.
-    Section("closer_look/dropout", run=run_table4, choices=_CHOICES, sweep=TABLE4_GRID.sweep(), profiles={
-        "base": copy.deepcopy(_TABLE2_BASE),
+    Section("closer_look/dropout", GridSettings, run=run_table4, sweep=TABLE4_GRID.sweep(), profiles={
+        "base": _TABLE2_BASE,
         # AutoAttack on the four robust networks only (the natural ones are not robust models; auditing the
         # natural CNN2 took 25 min on one core, a third of its images surviving APGD).
         "cpu": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"],
@@ -100,8 +111,8 @@ SECTIONS = (
                   **_AUDIT_ALL},
     }),
     # Table 3 (CIFAR-10 rows): rerun only in the paper profile (online data and a GPU).
-    Section("closer_look/table3", run=run_table3, choices=_CHOICES, sweep=TABLE3_GRID.sweep(), profiles={
-        "base": {**copy.deepcopy(_TABLE2_BASE), "rerun": False},
+    Section("closer_look/table3", Table3Settings, run=run_table3, sweep=TABLE3_GRID.sweep(), profiles={
+        "base": {**_TABLE2_BASE, "rerun": False},
         "paper": {"rerun": True, "dataset": "cifar10", "archs": ["WRN-40-10"], "eps": 0.031,
                   "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062, "spread_seeds": [],
                   "n_train": None, "epochs": 120, "lr": 1e-2, "momentum": 0.0, "reduction": "sum",

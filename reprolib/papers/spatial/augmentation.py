@@ -75,7 +75,7 @@ class SpatialGrid(MethodGrid):
                                                           steps=cfg["profile_steps"],
                                                           step_size=cfg["profile_step_size"], **prof)
         out = {k: v.to_dict("list") if isinstance(v, pd.DataFrame) else v for k, v in out.items()}
-        if cfg["n_deepfool"]:
+        if cfg["n_deepfool"] != 0:  # None: every evaluated image
             out["pgd_acc"] = {f"{e:g}": metrics.robust_accuracy(model, xr, yr, eps=e, steps=cfg["profile_steps"],
                                                               step_size=cfg["profile_step_size"])
                               for e in cfg["pgd_eps_grid"]}
