@@ -64,7 +64,7 @@ def _parameter_table(section: str) -> str:
     for row in rows:
         allowed = f"; {row['allowed']}" if row["allowed"] else ""
         out.append(f"  {row['name']} ({row['type']}{allowed}): {row['doc']}")
-        out.append("      " + "  ".join(f"{p}={row[p]!r}" for p in PROFILES))
+        out.append("      " + "  ".join(f"{p}={row[p]!r}" for p in PROFILES if p in row))
     return "\n".join(out)
 
 

@@ -131,8 +131,27 @@ class MethodGrid:
         run_id = results.config_hash({**self.run_config(cfg, arch, method, seed), "seed": None})[:10]
         ckpt = artifacts_dir().joinpath(*self.store.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
         hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress,
-                   desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None)
+                   desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None,
+                   on_epoch=self.curve(cfg, dev))
         return model.eval(), hist
+
+    @staticmethod
+    def curve(cfg: dict, dev=None):
+        """The measurement after each epoch when ``curve_n`` > 0: clean and PGD accuracy (the section's evaluation
+        attack, a fixed random start) on the first ``curve_n`` evaluation test images; else None."""
+        n = cfg.get("curve_n", 0)
+        if not n:
+            return None
+        x, y = (t[:n] for t in test_set(cfg, dev))
+
+        def measure(model, epoch):
+            model.eval()
+            torch.manual_seed(0)
+            return {"curve_clean": metrics.accuracy(model, x, y),
+                    "curve_pgd": metrics.robust_accuracy(model, x, y, eps=cfg["eps"], steps=cfg["eval_steps"],
+                                                         step_size=cfg["eval_step_size"])}
+
+        return measure
 
     def evaluate(self, model, cfg: dict, seed: int, progress: bool) -> dict:
         """A trained run's measurements (stored in its run record): clean and PGD accuracy on the training and
@@ -149,8 +168,11 @@ class MethodGrid:
         model, hist = self.trained(cfg, arch, method, seed, progress)
         t = time.perf_counter()
         m = self.evaluate(model, cfg, seed, progress)
-        return {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
-                "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
+        out = {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
+               "eval_seconds": round(time.perf_counter() - t, 1), "final_epoch": hist.epochs[-1]}
+        if cfg.get("curve_n"):
+            out["history"] = hist.epochs  # every epoch: mean loss terms, lr, clean and PGD accuracy on the curve images
+        return out
 
     # ---- the audit (AutoAttack beside PGD, masking checks) ---------------------------------------------------
     @staticmethod

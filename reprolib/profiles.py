@@ -6,8 +6,10 @@ makes the settings of a profile with a user's overrides (validated once, by decl
 the flat configuration that notebooks read and records store.
 
 * ``smoke``: seconds per notebook, for CI; numbers mean nothing.
-* ``cpu``: what the published book shows, computed on 2 CPU cores (scaled down; every
-  reduction is stated on the page).
+* ``cpu``: a rerun in about an hour per notebook on 2 CPU cores (scaled down; every reduction is stated on the
+  page).
+* ``full``: the full training set at the paper's threat model and evaluation, on these CPUs over many sessions
+  (declared only by the sections that train networks; epochs and attack steps as affordable, stated on the page).
 * ``paper``: the papers' own hyperparameters, for users with a GPU.
 """
 from __future__ import annotations
@@ -18,7 +20,8 @@ from . import sections as _sections
 from .errors import ConfigError
 from .settings import _plain
 
-PROFILES = ("smoke", "cpu", "paper")
+PROFILES = ("smoke", "cpu", "full", "paper")
+DECLARED_ONLY = ("full",)  # profiles a section has only where it declares them
 # what a notebook's parameters cell holds besides the section's settings
 NOTEBOOK_PARAMETERS = ("profile", "recompute")
 
@@ -39,9 +42,18 @@ def settings(section: str, profile: str = "cpu", **overrides: Any):
     value; ``"all"`` for a count: no subset)."""
     check_profile(profile)
     spec = _sections.get(section)
+    if profile in DECLARED_ONLY and profile not in spec.profiles:
+        raise ConfigError(f"{section} has no '{profile}' profile (it trains no network, or not yet); "
+                          f"profiles: {', '.join(available(section))}")
     values = {**spec.profiles.get("base", {}), **spec.profiles.get(profile, {}),
               **{k: v for k, v in overrides.items() if v is not None}}
     return spec.settings.make(section, values)
+
+
+def available(section: str) -> list[str]:
+    """The profiles ``section`` can run: smoke, cpu and paper, and those of :data:`DECLARED_ONLY` it declares."""
+    spec = _sections.get(section)
+    return [p for p in PROFILES if p not in DECLARED_ONLY or p in spec.profiles]
 
 
 def resolve(section: str, profile: str = "cpu", **overrides: Any) -> dict[str, Any]:
@@ -65,5 +77,5 @@ def from_notebook(section: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
 def table(section: str) -> list[dict[str, Any]]:
     """Each parameter of ``section``: name, type, allowed values, meaning and its value per profile."""
     rows = _sections.get(section).settings.describe()
-    made = {p: settings(section, p) for p in PROFILES}
-    return [{**row, **{p: _plain(getattr(made[p], row["name"])) for p in PROFILES}} for row in rows]
+    made = {p: settings(section, p) for p in available(section)}
+    return [{**row, **{p: _plain(getattr(s, row["name"])) for p, s in made.items()}} for row in rows]

@@ -301,6 +301,8 @@ class Evaluation(Settings):
     n_eval_test: int | None = count(1000, "test images evaluated (a fixed subset)")
     lip_steps: int = steps(10, "ascent steps of the Lipschitz estimate", zero="not estimated")
     lip_step_size: float = positive(0.02, "step of the Lipschitz estimate")
+    curve_n: int = param(0, "test images of the training curve (clean and PGD accuracy after every epoch, on the "
+                         "first curve_n evaluation images); 0: no curve", ge=0, since=True)
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,16 @@ def default_device() -> torch.device:
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable, cfg: TrainConfig,
         checkpoint: str | Path | None = None, progress: bool = True, desc: str = "train",
         stop_after_epoch: int | None = None,
+        on_epoch: Callable[[nn.Module, int], dict] | None = None,
         augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> History:
     """Train ``model`` on ``(x, y)`` with ``loss_fn(model, xb, yb) -> (loss, stats)``.
 
     ``augment``: applied to every batch before the loss (the data path, not a second loop); its repr is part of
     the checkpoint's configuration.
+
+    ``on_epoch(model, epoch)``: measurements after each epoch (e.g. a curve of test accuracy), added to that
+    epoch's history; it runs on a copy of the random state, so training's own random stream is the same with or
+    without it.
 
     ``checkpoint``: file written after every epoch; if it exists and was written for the same
     configuration (``cfg`` and the loss's repr), training resumes from it. ``stop_after_epoch``
@@ -147,6 +152,9 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
         sched.step()
         history.epochs.append({"epoch": epoch + 1, **{k: v / n_batches for k, v in sums.items()},
                                "lr": opt.param_groups[0]["lr"]})
+        if on_epoch is not None:
+            with torch.random.fork_rng(devices=[] if x.device.type == "cpu" else None):
+                history.epochs[-1].update(on_epoch(model, epoch + 1))
         if ckpt and rank == 0:
             state = {"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),

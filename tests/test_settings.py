@@ -82,10 +82,10 @@ def test_every_listed_parameter_reaches_the_configuration_a_notebook_makes(secti
     """What papermill and ``run`` inject (a name in the notebook's namespace) changes the configuration the notebook
     computes with and stores: checked for every parameter ``sections`` lists."""
     cls = sections.get(section).settings
-    made = {p: profiles.settings(section, p) for p in profiles.PROFILES}
+    made = {p: profiles.settings(section, p) for p in profiles.available(section)}
     for name in profiles.parameters(section):
         value = settings._plain(getattr(made["smoke"], name))
-        for new in _candidates(cls, name, value, [settings._plain(getattr(made[p], name)) for p in ("cpu", "paper")]):
+        for new in _candidates(cls, name, value, [settings._plain(getattr(s, name)) for p, s in made.items() if p != "smoke"]):
             if new == value:
                 continue
             try:
@@ -202,3 +202,12 @@ def test_every_train_config_field_can_be_set_from_a_section():
     cfg = profiles.resolve("closer_look/table2", "smoke", weight_decay=1e-4, channels_last=False)
     tc = grid.train_config(cfg, seed=3)
     assert tc.weight_decay == 1e-4 and not tc.channels_last and tc.seed == 3 and tc.epochs == cfg["epochs"]
+
+
+def test_the_full_profile_exists_where_a_section_declares_it():
+    cfg = profiles.resolve("trades/whitebox", "full")
+    assert cfg["eps"] == 0.3 and cfg["n_train"] is None and cfg["n_eval_test"] is None and cfg["curve_n"] > 0
+    assert "full" in profiles.available("trades/whitebox") and "full" not in profiles.available("trades/fig1")
+    with pytest.raises(ConfigError, match="trades/fig1 has no 'full' profile"):
+        profiles.resolve("trades/fig1", "full")
+    assert results.artifact_path("trades.table5", "full").name == "table5@full.json"

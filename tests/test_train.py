@@ -186,3 +186,28 @@ def test_a_variant_sweep_point_is_one_run_of_its_grid_hashed_as_the_sections_own
         assert [(g.store, grid.grid(c)) for g, c in calls] == [(stores[i], [one])], point
         g, ran = calls[0]
         assert g.run_config(ran, *one) == g.run_config((main, variant)[i], *one)
+
+
+def test_a_curve_measured_after_every_epoch_leaves_the_training_unchanged(mnist_small):
+    """``on_epoch`` (the per-epoch curve of the full budget) draws random numbers of its own (PGD's random start);
+    the trained weights are those of a training without it, and the history holds its measurements."""
+    from reprolib import metrics
+
+    x, y, xt, yt = mnist_small
+    cfg = TrainConfig(epochs=2, batch_size=64, lr=0.01, seed=3)
+
+    def train(on_epoch):
+        torch.manual_seed(3)
+        model = models.build("StdCNN")
+        hist = fit(model, x[:256], y[:256], loss_fn=losses.build("at", eps=0.1, steps=2, step_size=0.05), cfg=cfg,
+                   progress=False, on_epoch=on_epoch)
+        return model, hist
+
+    def curve(model, epoch):
+        model.eval()
+        return {"curve_pgd": metrics.robust_accuracy(model, xt[:32], yt[:32], eps=0.1, steps=2, step_size=0.05)}
+
+    plain, _ = train(None)
+    measured, hist = train(curve)
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), measured.state_dict().values()))
+    assert [e["epoch"] for e in hist.epochs] == [1, 2] and all("curve_pgd" in e for e in hist.epochs)
