@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from . import audit, data, losses, metrics, models, results
+from . import audit, data, losses, metrics, models, results, zoo
 from .paths import artifacts_dir
 from .sections import Sweep
 from .settings import Schedule
@@ -235,6 +235,8 @@ class MethodGrid:
             audit_hash = (record.get("audit") or {}).get("config_hash")
             if (arch, method, seed) in to_audit and audit_hash != results.config_hash(self.audit_config(cfg)):
                 return False
+            if profile in zoo.KEPT and not record.get("weights"):
+                return False
         return True
 
     def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
@@ -245,6 +247,8 @@ class MethodGrid:
             config = self.run_config(cfg, arch, method, seed)
             rec = results.cached_run(self.store, profile=profile, recompute=recompute, config=config,
                                      compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
+            zoo.keep(self.store, profile, config, lambda: self.trained(cfg, arch, method, seed, progress)[0],
+                     arch=arch, method=method, seed=seed)
             row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
             # the last epoch's mean training loss terms (a network that did not fit shows here first)
             row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
@@ -271,7 +275,7 @@ class MethodGrid:
         # a point stores its run (and audit) only: what a subclass adds to the merged record is computed once, by
         # the section's own run, not once per point
         return Sweep(points=self.points, run=lambda cfg, profile, progress=False: MethodGrid.compute(
-            self, cfg, profile, progress=progress), stored=self.stored, runs=self.run_paths)
+            self, cfg, profile, progress=progress), stored=self.stored, runs=self.run_paths, grids=(self,))
 
     def summary(self, rows: list[dict]) -> list[dict]:
         """Mean (and standard deviation over seeds) per (arch, method), with the paper's values attached."""
@@ -324,4 +328,4 @@ def variant_sweep(key: str, main: MethodGrid, variant: MethodGrid | None = None)
     def runs(cfg: dict, profile: str) -> list[Path]:
         return [p for g, s in zip(grids, variants(cfg, key)) for p in g.run_paths(s, profile)]
 
-    return Sweep(points=points, run=run, stored=stored, runs=runs)
+    return Sweep(points=points, run=run, stored=stored, runs=runs, grids=grids[:1] if grids[1] is grids[0] else grids)

@@ -31,11 +31,13 @@ class Sweep:
     ``stored(one_cfg, profile)`` tells whether that configuration is stored already (hashed exactly as ``run``
     hashes it), so that a sweep submits no job for it; without it every point is run (and reuses what it finds).
     ``runs(cfg, profile)`` lists the files that store ``cfg``'s configurations: a stored run that no profile lists
-    is an orphan (tests/test_profiles_results.py keeps the committed ones free of them)."""
+    is an orphan (tests/test_profiles_results.py keeps the committed ones free of them). ``grids`` names the tables
+of trainings behind it, for whatever reads them all (tests, the zoo)."""
     points: Callable[[dict], list[dict]]
     run: Callable[..., Any]
     stored: Callable[[dict, str], bool] | None = None
     runs: Callable[[dict, str], list[Path]] | None = None
+    grids: tuple = ()  # the tables of trainings (reprolib.grid.MethodGrid) whose networks it trains, main first
 
 
 @dataclass(frozen=True)
