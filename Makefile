@@ -30,7 +30,7 @@ data: venv system-deps
 
 # Execute every section's notebook with papermill (reusing committed results whose config matches).
 notebooks: data
-	for s in $(SECTIONS); do $(PY) -m reprolib run $$s --profile $(PROFILE); done
+	for s in $(SECTIONS); do $(PY) -m reprolib run $$s --profile $(PROFILE) --publish; done
 
 # MathJax 3 is served with the book (book/_static, not committed) so that formulas render offline too.
 MATHJAX := book/_static/mathjax/tex-chtml-full.js

@@ -53,6 +53,28 @@ def _process_group():
         yield rank
 
 
+def _record_times() -> dict:
+    """Every stored record's modification time (to tell, afterwards, which records a run wrote)."""
+    from .paths import results_dir
+
+    return {p: p.stat().st_mtime_ns for p in results_dir().rglob("*.json")}
+
+
+def _summary(section: str, profile: str, params: dict, before: dict) -> str:
+    """What a rerun did: the parameters it changed from the profile's values, and the records it wrote."""
+    from .paths import results_dir
+    from .profiles import resolve
+
+    base = resolve(section, profile)
+    changed = [f"{k}={v!r} (profile: {base.get(k)!r})" for k, v in resolve(section, profile, **params).items()
+               if base.get(k) != v]
+    written = sorted(str(p.relative_to(results_dir())) for p in results_dir().rglob("*.json")
+                     if before.get(p) != p.stat().st_mtime_ns)
+    return (f"{section} at {profile}: " + (f"changed {', '.join(changed)}" if changed else "the profile's settings")
+            + f"; records written under {results_dir()}: " + (", ".join(written) if written else
+                                                                 "none (every record reused)"))
+
+
 def _parameter_table(section: str) -> str:
     """Each parameter of ``section``: type, allowed values, meaning, then its value under each profile."""
     from .profiles import PROFILES, table
@@ -79,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--profile", default="cpu")
     p_run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p_run.add_argument("--recompute", action="store_true", help="ignore stored results")
-    p_run.add_argument("--out", default=None, help="executed notebook path (default book/executed/...)")
+    p_run.add_argument("--out", default=None,
+                       help="executed notebook path (default runs/notebooks/<section>@<profile>.ipynb)")
+    p_run.add_argument("--publish", action="store_true",
+                       help="write the book's page (book/executed/<section>.ipynb) instead of a scratch copy")
     p_comp = sub.add_parser("compute", help="compute a section's results without a notebook (progress bars)")
     p_comp.add_argument("section")
     p_comp.add_argument("--profile", default="cpu")
@@ -154,17 +179,23 @@ def main(argv: list[str] | None = None) -> int:
             run = sections.get(args.section).run
             if run is None:
                 raise ReproError(f"section '{args.section}' only reads other sections' results")
-            cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
+            params = _parse_params(args.param)
+            cfg = profiles.resolve(args.section, args.profile, **params)
+            before = _record_times()
             with _process_group() as rank:
                 for artifact, rec in run(cfg, args.profile, args.recompute).items():
                     if rank == 0:
                         print(f"{artifact}: {'reused' if rec['reused'] else 'computed'}, {len(rec['rows'])} rows")
+            if rank == 0:
+                print(_summary(args.section, args.profile, params, before))
         else:
             from . import pipeline
 
             params = _parse_params(args.param)
+            before = _record_times()
             out = pipeline.execute(args.section, profile=args.profile, params=params, recompute=args.recompute,
-                                   out=args.out)
+                                   out=args.out, publish=args.publish, progress=sys.stderr.isatty())
+            print(_summary(args.section, args.profile, params, before))
             print(f"executed {args.section} ({args.profile}) -> {out}")
     except ReproError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -17,7 +17,8 @@ from .sections import names as sections
 from .sections import registry
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
-EXECUTED = REPO_ROOT / "book" / "executed"
+EXECUTED = REPO_ROOT / "book" / "executed"  # the published pages (``run --publish``, the Makefile)
+SCRATCH = REPO_ROOT / "runs" / "notebooks"  # a rerun's executed notebook, unless it is published
 
 
 def notebook_path(section: str) -> Path:
@@ -45,8 +46,12 @@ def to_ipynb(section: str, dest: Path) -> Path:
 
 
 def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None = None, recompute: bool = False,
-            out: str | Path | None = None, prepare_only: bool = False) -> Path:
-    """Run one section's notebook with papermill; returns the executed notebook's path."""
+            out: str | Path | None = None, prepare_only: bool = False, publish: bool = False,
+            progress: bool = False) -> Path:
+    """Run one section's notebook with papermill; returns the executed notebook's path: ``out``, else the book's
+    page (``book/executed/<section>.ipynb``) when ``publish``, else a scratch copy
+    (``runs/notebooks/<section>@<profile>.ipynb``), so that a rerun never replaces a published page unasked.
+    ``progress``: papermill's bar over the notebook's cells."""
     import papermill as pm
 
     if profile not in PROFILES:
@@ -54,12 +59,12 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
     from .profiles import resolve
 
     resolve(section, profile, **(params or {}))  # fail fast, with a clear message, before starting a kernel
-    out = Path(out) if out else EXECUTED / f"{section}.ipynb"
+    out = Path(out) if out else EXECUTED / f"{section}.ipynb" if publish else SCRATCH / f"{section}@{profile}.ipynb"
     src = to_ipynb(section, out.with_suffix(".src.ipynb"))
     parameters = {"profile": profile, "recompute": recompute, **(params or {})}
     try:
         pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name="python3", cwd=str(out.parent),
-                            prepare_only=prepare_only, progress_bar=False, log_output=bool(os.environ.get("CI")),
+                            prepare_only=prepare_only, progress_bar=progress, log_output=bool(os.environ.get("CI")),
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
         # The kernel's own log goes to our stderr. CRITICAL keeps it quiet: besides start-up chatter, shutting a
         # kernel down sends it SIGINT, and a kernel still inside a message handler then logs "KeyboardInterrupt

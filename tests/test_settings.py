@@ -108,6 +108,9 @@ def test_run_stores_a_parameter_that_papermill_used_to_drop(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, env=env, cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "unknown parameter" not in proc.stderr.lower()
+    # the run says what it changed and what it wrote, and where the notebook is
+    assert "lr=0.5 (profile: 0.01)" in proc.stdout and "closer_look/table2@smoke.json" in proc.stdout
+    assert str(out) in proc.stdout
     record = results.read_record(tmp_path / "results" / "closer_look" / "table2@smoke.json")
     assert record["config"]["lr"] == 0.5 and record["config"]["n_train"] == 128
     run, = (tmp_path / "results" / "closer_look" / "table2@smoke").glob("*.json")
