@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 PY := .venv/bin/python
-PROFILE ?= cpu
+# each section's full budget where its record is complete, else cpu (python -m reprolib run --help)
+PROFILE ?= published
 SECTIONS = $(shell test -x $(PY) && $(PY) -c "from reprolib.pipeline import all_sections; print(' '.join(all_sections()))")
 
 .PHONY: book test data notebooks html venv system-deps benchmarks clean
@@ -53,6 +54,7 @@ test: data $(MATHJAX)
 	$(PY) -m pytest
 
 benchmarks: venv
+	$(PY) benchmarks/ceiling.py
 	$(PY) benchmarks/separation.py
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/precision.py

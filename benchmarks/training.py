@@ -1,6 +1,7 @@
 """Training and attack throughput on MNIST SmallCNN, ours against straightforward reference loops.
 
-`python benchmarks/training.py` prints images/s and the ratios the speed issue targets:
+`python benchmarks/training.py` prints images/s, the ratios the speed issue targets and, for each step, its
+achieved GFLOP/s as a fraction of this machine's fp32 peak measured in the same run (benchmarks/ceiling.py):
 TRADES step (batch 128, K = 10, eps 0.3, step 0.01) ours fp32 and bf16 vs a reference loop written
 here (one forward/backward per attack step, f(x) recomputed each step, as in the TRADES code);
 PGD-40 evaluation vs a reference loop; natural training. Run on a quiet machine (no other heavy job).
@@ -18,6 +19,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from ceiling import forward_flops, peak, pgd_forwards, trades_forwards
 from reprolib import attacks, data, losses, models, parallel
 from reprolib.train import TrainConfig
 
@@ -85,15 +87,26 @@ def main():
     fp32, bf16 = contextlib.nullcontext(), torch.autocast("cpu", dtype=torch.bfloat16)
     n = BATCH * len(batches)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, attack chunks of {parallel.CHUNK}")
+    top = peak()
+    ceiling = max(top.values())
+    print(f"fp32 peak: matrix product {top['gemm']:.1f} GFLOP/s, 3×3 convolution {top['conv']:.1f} GFLOP/s")
+    f = forward_flops(copy.deepcopy(ours), batches[0][0])
+    per_image = {"trades": trades_forwards(K) * f, "pgd40": pgd_forwards(40) * f}  # FLOPs of one image's step
+
+    def of_peak(kind, img_s):
+        achieved = per_image[kind] * img_s / 1e9
+        return f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of the fp32 peak"
     ref = rate(lambda: [reference_trades_step(reference, ref_opt, x, y) for x, y in batches], n, repeats=5)
     o32 = rate(lambda: [ours_trades_step(ours, opt, x, y, loss_fn, fp32) for x, y in batches], n, repeats=5)
     o16 = rate(lambda: [ours_trades_step(ours, opt, x, y, loss_fn, bf16) for x, y in batches], n)
     print(f"TRADES step K={K}: reference {ref:6.0f} img/s | ours fp32 {o32:6.0f} ({o32 / ref:.2f}x) "
-          f"| ours bf16 {o16:6.0f} ({o16 / ref:.2f}x)")
+          f"| ours bf16 {o16:6.0f} ({o16 / ref:.2f}x); {per_image['trades'] / 1e6:.0f} MFLOP per image; "
+          f"reference {of_peak('trades', ref)}, ours fp32 {of_peak('trades', o32)}")
     xe, ye = xs[:256], ys[:256]
     ref = rate(lambda: reference_pgd(reference, xe, ye), len(xe), repeats=2)
     mine = rate(lambda: attacks.pgd(ours, xe, ye, eps=EPS, steps=40, step_size=STEP), len(xe), repeats=2)
-    print(f"PGD-40 evaluation ({len(xe)} images): reference {ref:6.0f} img/s | ours {mine:6.0f} ({mine / ref:.2f}x)")
+    print(f"PGD-40 evaluation ({len(xe)} images): reference {ref:6.0f} img/s | ours {mine:6.0f} ({mine / ref:.2f}x); "
+          f"reference {of_peak('pgd40', ref)}, ours {of_peak('pgd40', mine)}")
     nat = losses.build("natural")
     n_rate = rate(lambda: [ours_trades_step(ours, opt, x, y, nat, fp32) for x, y in batches], n)
     print(f"natural training: {n_rate:6.0f} img/s")

@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     p_data.add_argument("names", nargs="+")
     p_run = sub.add_parser("run", help="execute a section's notebook with papermill")
     p_run.add_argument("section")
-    p_run.add_argument("--profile", default="cpu")
+    p_run.add_argument("--profile", default="cpu",
+                       help="smoke, cpu, full, paper, or published: full where the section's full record is "
+                            "complete, else cpu (what make book shows)")
     p_run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
     p_run.add_argument("--recompute", action="store_true", help="ignore stored results")
     p_run.add_argument("--out", default=None,
@@ -192,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
             from . import pipeline
 
             params = _parse_params(args.param)
+            if args.profile == "published":  # the budget the book shows: full where its record is complete
+                from .profiles import published
+
+                args.profile = published(args.section)
             before = _record_times()
             out = pipeline.execute(args.section, profile=args.profile, params=params, recompute=args.recompute,
                                    out=args.out, publish=args.publish, progress=sys.stderr.isatty())

@@ -253,6 +253,10 @@ class MethodGrid:
             # the last epoch's mean training loss terms (a network that did not fit shows here first)
             row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
             row["paper"] = dict(self.paper.get(arch, {}).get(method, {}))
+            curve = [{"epoch": e["epoch"], "clean": e["curve_clean"], "pgd": e["curve_pgd"]}
+                     for e in rec.get("history") or [] if "curve_clean" in e]
+            if curve:  # the network's training curve (curve_n > 0): was it still climbing when training stopped?
+                row["curve"] = curve
             rows.append(row)
             if (arch, method, seed) in to_audit:
                 audits.append(results.attach(
@@ -292,6 +296,26 @@ class MethodGrid:
                 s[f"{k}_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else None
             out.append(s)
         return out
+
+
+def curve_figure(rows: list[dict], n: int, eval_steps: int):
+    """Clean and PGD accuracy on the first ``n`` test images after every epoch, one line per network (the rows
+    that stored a curve), so that a reader sees whether training had plateaued."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
+    for r in rows:
+        if not r.get("curve"):
+            continue
+        label = f"{r['method']}" + (f" (seed {r['seed']})" if r["seed"] else "")
+        epochs = [c["epoch"] for c in r["curve"]]
+        for ax, key in zip(axes, ("clean", "pgd")):
+            ax.plot(epochs, [100 * c[key] for c in r["curve"]], marker="o", ms=3, label=label)
+    axes[0].set(xlabel="epoch", ylabel="accuracy (%)", title=f"clean, first {n} test images")
+    axes[1].set(xlabel="epoch", title=f"PGD-{eval_steps}, same images")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 # ---- a grid run twice: once as configured, once with a dict of overrides (another dataset or architecture) ------

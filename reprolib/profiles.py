@@ -56,6 +56,18 @@ def available(section: str) -> list[str]:
     return [p for p in PROFILES if p not in DECLARED_ONLY or p in spec.profiles]
 
 
+def published(section: str) -> str:
+    """The budget the book shows for ``section``: ``full`` once the section's ``full`` record is stored (every
+    network trained, measured and audited, the record merged), ``cpu`` until then."""
+    from .results import artifact_path
+
+    spec = _sections.get(section)
+    grids = spec.sweep.grids if spec.sweep else ()
+    if "full" in available(section) and grids and artifact_path(grids[0].artifact, "full").exists():
+        return "full"
+    return "cpu"
+
+
 def resolve(section: str, profile: str = "cpu", **overrides: Any) -> dict[str, Any]:
     """The full configuration of ``section`` under ``profile`` with ``overrides`` applied, as a flat dict."""
     return settings(section, profile, **overrides).as_dict()

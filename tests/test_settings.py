@@ -85,7 +85,8 @@ def test_every_listed_parameter_reaches_the_configuration_a_notebook_makes(secti
     made = {p: profiles.settings(section, p) for p in profiles.available(section)}
     for name in profiles.parameters(section):
         value = settings._plain(getattr(made["smoke"], name))
-        for new in _candidates(cls, name, value, [settings._plain(getattr(s, name)) for p, s in made.items() if p != "smoke"]):
+        others = [settings._plain(getattr(s, name)) for p, s in made.items() if p != "smoke"]
+        for new in _candidates(cls, name, value, others):
             if new == value:
                 continue
             try:
@@ -94,10 +95,14 @@ def test_every_listed_parameter_reaches_the_configuration_a_notebook_makes(secti
                 assert "\n" not in str(exc)
                 continue
             shown = settings._plain(getattr(profiles.settings(section, "smoke", **{name: new}), name))
-            assert shown != value and cfg[name] == shown, (section, name, new)
+            default = next(f.default for f in dataclasses.fields(cls) if f.name == name)
+            # (a setting added later is left out of the configuration at its default: settings.param's ``since``)
+            assert shown != value and cfg.get(name, default) == shown, (section, name, new)
             break
         else:
             assert (section, name) in RULED_OUT, f"{section}: no other valid value of {name} found"
+
+
 def test_run_stores_a_parameter_that_papermill_used_to_drop(tmp_path):
     """``run -p lr=0.5`` trains with lr 0.5 and stores it (it was dropped with a papermill warning)."""
     env = {**os.environ, "REPROLIB_RESULTS": str(tmp_path / "results"), "REPROLIB_ARTIFACTS": str(tmp_path / "art")}

@@ -329,7 +329,7 @@ SECTIONS = (
         "base": _T5,
         "smoke": {"n_train": 600, "epochs": 1, "attack_steps": 5, "attack_step_size": 0.04, "eval_steps": 10,
                   "eval_step_size": 0.02, "n_eval_test": 100, "audit_methods": ["TRADES(1/λ=6)"], "n_audit": 20,
-                  "eps_grid": [0.0, 0.1, 0.2]},
+                  "eps_grid": [0.0, 0.1, 0.2], "curve_n": 50},
         # the authors' MNIST script: eps 0.3, K = 40 of 0.01, SGD 0.01 momentum 0.9, lr x0.1 from epoch 55
         # (x0.01 from 75, x0.001 from 90 in today's code; only the first decay at the paper's time), 100 epochs.
         "paper": {"eps": 0.3, "attack_steps": 40, "attack_step_size": 0.01, "eval_steps": 40, "eval_step_size": 0.01,
