@@ -85,7 +85,8 @@ CIFAR_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                  "dog", "frog", "horse", "ship", "truck")
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """sha256 of a file's bytes (read in blocks)."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -150,7 +151,7 @@ def _fetch_fashion() -> dict[str, tuple[np.ndarray, np.ndarray]]:
             p = root / name
             if not p.exists():
                 return _fetch_torchvision("FashionMNIST")
-            if _sha256_file(p) != FASHION_SHA256[name]:
+            if sha256_file(p) != FASHION_SHA256[name]:
                 raise DataError(f"corrupt Fashion-MNIST file {p}: sha256 mismatch; reinstall dataset-fashion-mnist")
             arrays.append(_read_idx(p))
         out[split] = (arrays[0].reshape(-1, 1, 28, 28).copy(), arrays[1].astype(np.int64))

@@ -10,7 +10,6 @@ stay out of git (``$REPROLIB_ARTIFACTS``).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from . import models, results
+from .data import sha256_file
 from .errors import ConfigError
 from .paths import REPO_ROOT
 
@@ -39,14 +39,6 @@ def path_for(store: str, profile: str, arch: str, method: str, seed: int) -> Pat
     return weights_dir() / paper / f"{slug}@{profile}" / f"{_slug(arch)}-{_slug(method)}-s{seed}.safetensors"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write(model: nn.Module, path: Path, metadata: dict[str, str]) -> dict:
     """Save ``model``'s parameters and buffers (fp32, contiguous, standard layout) to ``path`` atomically; returns
     the attachment that names the file."""
@@ -59,7 +51,7 @@ def write(model: nn.Module, path: Path, metadata: dict[str, str]) -> dict:
         shown = str(path.resolve().relative_to(REPO_ROOT))
     except ValueError:
         shown = str(path)
-    return {"file": shown, "sha256": _sha256(path), "bytes": path.stat().st_size,
+    return {"file": shown, "sha256": sha256_file(path), "bytes": path.stat().st_size,
             "parameters": models.num_params(model)}
 
 
@@ -104,7 +96,7 @@ def load(artifact: str, method: str, *, arch: str | None = None, seed: int = 0, 
     path = REPO_ROOT / w["file"] if not Path(w["file"]).is_absolute() else Path(w["file"])
     if not path.exists():
         raise ConfigError(f"{w['file']}: the weights of {method} ({artifact}) are missing; restore them from git")
-    if _sha256(path) != w["sha256"]:
+    if sha256_file(path) != w["sha256"]:
         raise ConfigError(f"{w['file']}: does not match the sha256 its record names (changed or damaged); "
                           f"restore it from git")
     model = models.build(rec["arch"])

@@ -114,42 +114,26 @@ def run_table4(cfg: dict, profile: str, recompute: bool = False, progress: bool 
     return out
 
 
-def audit_trend(record: dict) -> str:
-    """In words, from the record's audit: does the robust-accuracy gain between the smallest and the largest
-    audited weight, as PGD measures it on the audited images, survive AutoAttack on the same images? With several
-    audited seeds per weight, each weight's accuracies and gap are means over its seeds."""
+def audit_trend(record: dict) -> dict | None:
+    """From the record's audit, the numbers behind the question: does the robust-accuracy gain between the smallest
+    and the largest audited weight, as PGD measures it on the audited images, survive AutoAttack on the same images?
+    Per audited weight (sorted): PGD and AutoAttack accuracy and their gap, each the mean over the weight's audited
+    seeds; ``seeds`` the seed counts, ``n`` the images, ``se`` the largest standard error of a difference of two
+    accuracies on ``n`` images, ``gap_grows`` whether the gap at the largest weight exceeds the smallest's by more
+    than a point. None with fewer than two audited weights. (The page words it.)"""
     by_weight: dict[float, list[dict]] = {}
     for r in (record.get("audit") or {}).get("rows", []):
         by_weight.setdefault(beta_of(r["method"]), []).append(r)
     if len(by_weight) < 2:
-        return ""
+        return None
     weights = sorted(by_weight)
     avg = {b: {k: float(np.mean([r[k] for r in by_weight[b]])) for k in ("pgd_acc", "autoattack_acc", "gap")}
            for b in weights}
-    seeds = sorted({len(rs) for rs in by_weight.values()})
-    lo, hi = weights[0], weights[-1]
-    n = by_weight[lo][0]["n"]
-    d_pgd = 100 * (avg[hi]["pgd_acc"] - avg[lo]["pgd_acc"])
-    d_aa = 100 * (avg[hi]["autoattack_acc"] - avg[lo]["autoattack_acc"])
-    se = 100 * (2 * 0.25 / n) ** 0.5  # standard error of a difference of two accuracies on n images (at most)
-    over = "" if seeds == [1] else f", each weight's numbers the mean over its {'/'.join(map(str, seeds))} seeds"
-    text = (f"On the same {n} images{over}, PGD puts 1/λ = {hi:g} {d_pgd:+.1f} points above 1/λ = {lo:g} "
-            f"({100 * avg[hi]['pgd_acc']:.1f}% vs {100 * avg[lo]['pgd_acc']:.1f}%) and AutoAttack {d_aa:+.1f} points "
-            f"({100 * avg[hi]['autoattack_acc']:.1f}% vs {100 * avg[lo]['autoattack_acc']:.1f}%); on this many "
-            f"images such a difference has a standard error of up to {se:.1f} points. The PGD − AutoAttack gap is "
-            f"{100 * avg[lo]['gap']:+.1f} points at the smaller weight and {100 * avg[hi]['gap']:+.1f} at the larger. ")
-    if avg[hi]["gap"] > avg[lo]["gap"] + 0.01:
-        text += ("PGD credits the larger weight with robustness that the stronger attack does not find, so at this "
-                 "budget the rise of robust accuracy with 1/λ in the table above is an upper bound.")
-    else:
-        text += "The gap does not grow with the weight: the rise PGD measures is not PGD's weakness."
-    if len(weights) > 2:  # every audited weight, in order: how the two attacks' accuracies spread
-        pgd, aa = [100 * avg[b]["pgd_acc"] for b in weights], [100 * avg[b]["autoattack_acc"] for b in weights]
-        gaps = ", ".join(f"{100 * avg[b]['gap']:+.1f}" for b in weights)
-        text += (f" Over all {len(weights)} audited weights (1/λ = {', '.join(f'{b:g}' for b in weights)}) the gap "
-                 f"is {gaps} points; PGD's accuracy spans {min(pgd):.1f}–{max(pgd):.1f}% and AutoAttack's "
-                 f"{min(aa):.1f}–{max(aa):.1f}%.")
-    return text
+    n = by_weight[weights[0]][0]["n"]
+    return {"weights": weights, "pgd": [avg[b]["pgd_acc"] for b in weights],
+            "autoattack": [avg[b]["autoattack_acc"] for b in weights], "gap": [avg[b]["gap"] for b in weights],
+            "seeds": sorted({len(rs) for rs in by_weight.values()}), "n": n, "se": (2 * 0.25 / n) ** 0.5,
+            "gap_grows": avg[weights[-1]]["gap"] > avg[weights[0]]["gap"] + 0.01}
 
 
 def summary_frame(rows: list[dict], paper: bool = True) -> pd.DataFrame:

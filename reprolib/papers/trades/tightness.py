@@ -22,7 +22,6 @@ import time
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from IPython.display import Markdown
 
 from ... import attacks, audit, data, losses, models, results
 from ...autoattack import TWO_CLASS_ATTACKS
@@ -191,23 +190,6 @@ def autoattack_deltas(record: dict) -> dict[float, float]:
     r_nat = record["reference"]["r_nat_star"]
     return {r["lam"]: r["delta_rhs"] - ((1 - aa[r["method"]]) - r_nat) for r in record["rows"]
             if r["kind"] == "TRADES" and r["method"] in aa}
-
-
-def autoattack_bound_words(record: dict) -> Markdown:
-    """:func:`autoattack_deltas` in a sentence for the page."""
-    deltas = autoattack_deltas(record)
-    if not deltas:
-        return Markdown("The audit did not attack every test image of the table, so Δ is not recomputed with "
-                        "AutoAttack's robust error.")
-    listed = ", ".join(f"λ = {lam:g}: {d:.4f}" for lam, d in deltas.items())
-    negative = [f"{lam:g}" for lam, d in deltas.items() if d < 0]
-    verdict = ("the bound still holds for every λ, with less slack where AutoAttack finds more." if not negative else
-               f"Δ turns negative for λ = {', '.join(negative)}: with the stronger attack on the left and the "
-               "evaluation attack's approximation of the maximum on the right the two sides are no longer estimated "
-               "alike, so this does not refute the theorem, but the paper's reading of the bound's tightness rests on "
-               "the weaker attack there.")
-    return Markdown("With AutoAttack's robust error on the left-hand side (the right-hand side unchanged), the slack "
-                    f"Δ becomes {listed}: {verdict}")
 
 
 def table3_frame(rows: list[dict]) -> pd.DataFrame:
