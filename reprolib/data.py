@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from . import results
 from .errors import ConfigError, DataError
 from .paths import data_dir
 
@@ -212,11 +213,8 @@ def _cache_path(name: str, split: str) -> Path:
 
 
 def _write_cache(name: str, split: str, x: np.ndarray, y: np.ndarray) -> None:
-    path = _cache_path(name, split)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save({"x": torch.from_numpy(x), "y": torch.from_numpy(y), "sha256": array_sha256(x, y)}, tmp)
-    os.replace(tmp, path)
+    blob = {"x": torch.from_numpy(x), "y": torch.from_numpy(y), "sha256": array_sha256(x, y)}
+    results.atomic_write(_cache_path(name, split), lambda tmp: torch.save(blob, tmp))
 
 
 def fetch(name: str) -> None:
