@@ -40,12 +40,21 @@ STATUS_LABEL = {"reproduced": "✔ reproduced", "partial": "◐ partially (scale
                 "paper-profile-only": "◇ paper profile only", "not-reproduced": "✘ not reproduced"}
 
 
+def load(artifact: str, profile: str = "cpu", root=None) -> dict | None:
+    """The record the book shows for ``artifact``: at ``cpu``, its ``full`` record once one is stored (the book
+    shows full numbers wherever they exist), else its ``cpu`` one; at another profile, that profile's."""
+    if profile == "cpu":
+        return results.load(artifact, "full", root) or results.load(artifact, "cpu", root)
+    return results.load(artifact, profile, root)
+
+
 def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
-    """One row per artifact: status, what was scaled down or why not, claims passed, page."""
+    """One row per artifact: status (and the budget of the record it comes from), what was scaled down or why not,
+    claims passed, page."""
     rows = []
     for a in sections.catalogue():
         art, what, page, reason = a.id, a.what, a.page, a.reason
-        rec = results.load(a.holder or art, profile, root)
+        rec = load(a.holder or art, profile, root)
         parts = [p for p in _records(a.parts, profile, root) if p is not None]
         claims = (_claims_of(rec, art) or (_claims_of(rec, a.holder) if a.holder else [])) + \
             [c for p in parts for c in _claims_of(p, art)]
@@ -54,7 +63,8 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
             detail = reason
         else:
             status, detail = rec["status"], rec.get("notes", "")
-        rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status], "details": detail,
+        budget = f" · `{rec['profile']}`" if rec else ""
+        rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status] + budget, "details": detail,
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
                      "pgd_minus_aa": _gap(*([rec] if not a.holder else []), *parts), "page": page or ""})
     return pd.DataFrame(rows)
@@ -62,7 +72,7 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
 
 def _records(ids: tuple[str, ...], profile: str, root) -> list[dict | None]:
     """The stored records of ``ids`` (an artifact and its ``parts``), None where none is stored."""
-    return [results.load(i, profile, root) for i in ids]
+    return [load(i, profile, root) for i in ids]
 
 
 def _claims_of(record: dict | None, artifact: str) -> list[dict]:

@@ -172,3 +172,16 @@ def test_retrained_twins_are_the_audited_rows_whose_same_model_check_failed():
     record = {"artifact": "t.x", "audit": {"rows": rows, "claims": claims}}
     assert grid.retrained_twins(record) == rows[1:]
     assert grid.retrained_twins({"artifact": "t.x"}) == []
+
+
+def test_the_scorecard_shows_the_full_record_once_one_exists(tmp_path):
+    """The book shows an artifact's full numbers once its full record is stored, its cpu numbers until then, and
+    says which."""
+    for profile in ("cpu", "full"):
+        results.cached("trades.table5", profile=profile, root=tmp_path, config={"p": profile},
+                       compute=lambda: {"rows": [], "status": "partial"})
+    card = scorecard.scorecard(root=tmp_path).set_index("artifact")
+    assert card.loc["trades.table5", "status"].endswith("· `full`")
+    assert scorecard.load("trades.table4", root=tmp_path) is None
+    (tmp_path / "trades" / "table5@full.json").unlink()
+    assert scorecard.scorecard(root=tmp_path).set_index("artifact").loc["trades.table5", "status"].endswith("`cpu`")
