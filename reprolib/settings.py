@@ -324,7 +324,8 @@ class Audit(Settings):
     audit_seeds: tuple[int, ...] = param((0,), "seeds audited", ge=0)
     audit_archs: tuple[str, ...] | None = param(None, "architectures audited", choices=_models, none="every one")
     n_audit: int | None = count(500, "test images attacked by AutoAttack")
-    audit_version: str = param("standard", "AutoAttack version", choices=("standard", "plus", "rand"))
+    audit_version: str = param("standard", "AutoAttack version (apgd: the standard version's APGD-CE and APGD-T only, "
+                                           "benchmarks/audit_policy.py)", choices=("standard", "apgd", "plus", "rand"))
 
 
 @dataclass(frozen=True)

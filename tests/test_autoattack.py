@@ -215,3 +215,16 @@ def test_autoattack_record_of_other_images_is_refused(mnist_small):
     with pytest.raises(ConfigError, match="clean_acc="):
         masking_checks(model, xt, yt, eps=0.1, steps=1, step_size=0.1, n=10, autoattack=record, id_prefix="t",
                        step_factor=2, restarts=2, progress=False)
+
+
+def test_the_apgd_version_is_the_standard_versions_first_two_attacks(at_model, mnist_small):
+    """The cheaper audit ("apgd") runs the standard version's APGD-CE and APGD-T with that version's parameters: the
+    images it finds robust are those the standard version leaves after its first two attacks (here also after all
+    four: FAB-T and Square find nothing more, as in 67 of the 68 committed audits)."""
+    _, _, xt, yt = mnist_small
+    full = autoattack_accuracy(at_model, xt, yt, eps=EPS, n=16, progress=False)
+    cheap = autoattack_accuracy(at_model, xt, yt, eps=EPS, n=16, version="apgd", progress=False)
+    assert cheap["attacks"] == ["apgd-ce", "apgd-t"] and full["attacks"] == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert cheap["robust_acc_after"] == {a: full["robust_acc_after"][a] for a in ("apgd-ce", "apgd-t")}
+    assert cheap["clean_acc"] > cheap["robust_acc"] > 0  # some images fell and some held: not vacuous
+    assert cheap["robust_acc"] == full["robust_acc"]
