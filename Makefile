@@ -58,6 +58,8 @@ benchmarks: venv
 	$(PY) benchmarks/separation.py
 	$(PY) benchmarks/training.py
 	$(PY) benchmarks/precision.py
+	$(PY) benchmarks/audit_policy.py
+	$(PY) benchmarks/cost_model.py --profile full
 
 clean:
 	rm -rf _build book/executed

@@ -1,0 +1,131 @@
+"""A cost model for planning: how many core-hours a grid section takes at a budget, from speeds measured here.
+
+`python benchmarks/cost_model.py [--profile full] [--sections trades/whitebox closer_look/table2]` measures, on one
+thread (a long job runs one per core), the images/s of every (architecture, training method, attack steps) the
+sections' grids train, with the library's own losses, and of their evaluation attacks; it then predicts each
+network's training, evaluation (PGD on the evaluation images, the Lipschitz estimate, the per-epoch curve) and
+audit time, and each section's core-hours. The audit's seconds per image come from the committed audits of the same
+architecture (the standard version, at those audits' radius and robustness: an estimate; the 'apgd' version takes the
+share benchmarks/audit_policy.py measures). Check a
+prediction against the first real runs: their records hold ``train_seconds`` and ``eval_seconds``.
+Run on a quiet machine.
+"""
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from reprolib import attacks, data, grid, losses, models, profiles, results, sections
+from reprolib.paths import REPO_ROOT
+
+APGD_SHARE = 0.22  # of the standard version's time (benchmarks/audit_policy.py, 68 audits, 2026-12-06)
+
+
+def _batch(cfg: dict, n: int):
+    info = data.dataset_info(cfg["dataset"])
+    return torch.rand(n, *info.shape), torch.randint(0, info.num_classes, (n,))
+
+
+def train_rate(arch: str, loss, cfg: dict, batches: int = 3) -> float:
+    """Images/s of the training step (forward, backward, SGD) of ``loss`` on ``arch``, one thread."""
+    model = models.build(arch).train()
+    if cfg.get("channels_last", True):
+        models.to_channels_last(model)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    x, y = _batch(cfg, cfg["batch_size"])
+
+    def step():
+        loss_value, _ = loss(model, x, y)
+        opt.zero_grad()
+        loss_value.backward()
+        opt.step()
+
+    step()  # warm-up
+    t = time.perf_counter()
+    for _ in range(batches):
+        step()
+    return batches * len(x) / (time.perf_counter() - t)
+
+
+def attack_rate(arch: str, cfg: dict, steps: int, n: int = 128) -> float:
+    """Images/s of PGD with ``steps`` steps (the evaluation attack; the Lipschitz estimate costs the same per step)."""
+    model = models.build(arch).eval()
+    x, y = _batch(cfg, n)
+    attacks.pgd(model, x[:8], y[:8], eps=cfg["eps"], steps=1, step_size=cfg["eps"])
+    t = time.perf_counter()
+    attacks.pgd(model, x, y, eps=cfg["eps"], steps=steps, step_size=cfg["eps"] / 4)
+    return n / (time.perf_counter() - t)
+
+
+def audit_seconds_per_image(arch: str) -> float | None:
+    """Mean AutoAttack seconds per image over the committed standard audits of ``arch``."""
+    per = [r["autoattack_seconds"] / r["n"] for path in sorted((REPO_ROOT / "results").glob("*/*.json"))
+           for r in (results.read_record(path).get("audit") or {}).get("rows", [])
+           if r.get("arch") == arch and r.get("autoattack_seconds") and len(r.get("autoattack_after", {})) == 4]
+    return statistics.mean(per) if per else None
+
+
+def _n(value, split: str, cfg: dict) -> int:
+    return value if value is not None else len(data.load(cfg["dataset"], split))
+
+
+def predict(section: str, profile: str, cache: dict) -> list[dict]:
+    """Per network of the section's main grid at ``profile``: predicted seconds of training, evaluation and audit."""
+    spec = sections.get(section)
+    method_grid = spec.sweep.grids[0]
+    cfg = profiles.resolve(section, profile)
+    audited = set(method_grid.audited(cfg))
+    out = []
+    for arch, method, seed in grid.grid(cfg):
+        preset = dict(method_grid.methods[method])
+        name = preset.pop("method")
+        preset.pop("augment", None)
+        loss = losses.for_section(name, cfg, **preset)
+        key = (arch, type(loss).__name__, getattr(loss, "steps", 0), cfg["dataset"], cfg["batch_size"])
+        if key not in cache:
+            cache[key] = train_rate(arch, loss, cfg)
+        ekey = (arch, cfg["eval_steps"], cfg["dataset"])
+        if ekey not in cache:
+            cache[ekey] = attack_rate(arch, cfg, cfg["eval_steps"])
+        n_train, n_test = _n(cfg["n_train"], "train", cfg), _n(cfg.get("n_eval_test"), "test", cfg)
+        n_eval_train = 0 if cfg.get("n_eval_train", 0) == 0 else _n(cfg.get("n_eval_train"), "train", cfg)
+        lip = (n_test * cfg.get("lip_steps", 0) / cfg["eval_steps"]) if cfg.get("lip_steps") else 0
+        curve = cfg.get("curve_n", 0) * cfg["epochs"]
+        aa = audit_seconds_per_image(arch)
+        n_audit = min(cfg.get("n_audit") or n_test, n_test)
+        share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0
+        out.append({"arch": arch, "method": method, "seed": seed,
+                    "train_s": n_train * cfg["epochs"] / cache[key],
+                    "eval_s": (n_test + n_eval_train + lip + curve) / cache[ekey],
+                    "audit_s": (n_audit * aa * share) if (arch, method, seed) in audited and aa else 0.0,
+                    "audit_known": aa is not None})
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="full")
+    ap.add_argument("--sections", nargs="*", default=None, help="default: every grid section with the profile")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    names = args.sections or [n for n, s in sections.registry().items()
+                              if s.sweep and s.sweep.grids and args.profile in profiles.available(n)]
+    cache: dict = {}
+    print(f"torch {torch.__version__}, one thread per job; profile {args.profile}")
+    for name in names:
+        runs = predict(name, args.profile, cache)
+        for r in runs:
+            print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min, "
+                  f"evaluation {r['eval_s'] / 60:5.1f} min, audit {r['audit_s'] / 60:6.1f} min"
+                  + ("" if r["audit_known"] else " (no committed audit of this architecture: audit not counted)"))
+        hours = {k: sum(r[k] for r in runs) / 3600 for k in ("train_s", "eval_s", "audit_s")}
+        print(f"{name} at {args.profile}: {len(runs)} networks, {sum(hours.values()):.1f} core-hours (training "
+              f"{hours['train_s']:.1f}, evaluation {hours['eval_s']:.1f}, audits {hours['audit_s']:.1f}); "
+              f"≈ {sum(hours.values()) / 2:.1f} h on 2 cores, one job per core")
+    print("measured images/s (one thread):", {" ".join(map(str, k)): round(v, 1) for k, v in cache.items()})
+
+
+if __name__ == "__main__":
+    main()
