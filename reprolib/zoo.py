@@ -67,31 +67,33 @@ def keep(store: str, profile: str, config: dict, model_fn, *, arch: str, method:
                           compute=lambda: write(model_fn(), path, meta))
 
 
-def _runs(artifact: str, profile: str):
-    folder = results.sweep_dir(artifact, profile)
+def _runs(artifact: str, profile: str, root: Path | None = None):
+    folder = results.sweep_dir(artifact, profile, root)
     return [results.read_record(p) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
 
 
-def find(artifact: str, method: str, *, arch: str | None = None, seed: int = 0, profile: str | None = None) -> dict:
+def find(artifact: str, method: str, *, arch: str | None = None, seed: int = 0, profile: str | None = None,
+         root: Path | None = None) -> dict:
     """The run record of a kept network: the row ``method`` (and ``arch``, ``seed``) of ``artifact``'s grid at
-    ``profile`` (default: the first kept budget that has it)."""
+    ``profile`` (default: the first kept budget that has it), in the records store ``root`` (default the book's)."""
     for p in [profile] if profile else KEPT:
-        for rec in _runs(artifact, p):
+        for rec in _runs(artifact, p, root):
             if rec.get("method") == method and rec.get("seed") == seed and arch in (None, rec.get("arch")) \
                     and rec.get("weights"):
                 return rec
-    kept = sorted({(r["arch"], r["method"], r["seed"]) for p in KEPT for r in _runs(artifact, p) if r.get("weights")})
+    kept = sorted({(r["arch"], r["method"], r["seed"]) for p in KEPT for r in _runs(artifact, p, root)
+                   if r.get("weights")})
     raise ConfigError(f"no kept network {method!r} (seed {seed}) of {artifact}; kept: "
                       + (", ".join(f"{m} ({a}, seed {s})" for a, m, s in kept) or "none yet"))
 
 
 def load(artifact: str, method: str, *, arch: str | None = None, seed: int = 0, profile: str | None = None,
-         device: str | torch.device = "cpu") -> nn.Module:
+         device: str | torch.device = "cpu", root: Path | None = None) -> nn.Module:
     """A kept network of the book, by its artifact and row name, in eval mode; its file is checked against the
     sha256 its record names (a changed file is refused)."""
     from safetensors.torch import load_file
 
-    rec = find(artifact, method, arch=arch, seed=seed, profile=profile)
+    rec = find(artifact, method, arch=arch, seed=seed, profile=profile, root=root)
     w = rec["weights"]
     path = REPO_ROOT / w["file"] if not Path(w["file"]).is_absolute() else Path(w["file"])
     if not path.exists():

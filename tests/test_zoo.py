@@ -66,6 +66,7 @@ def _committed_kept_runs():
 def test_every_committed_network_loads_and_reproduces_its_stored_clean_accuracy(path):
     rec = results.read_record(path)
     artifact = f"{path.parent.parent.name}.{path.parent.name.split('@')[0]}"
-    model = zoo.load(artifact, rec["method"], arch=rec["arch"], seed=rec["seed"], profile=rec["profile"])
+    model = zoo.load(artifact, rec["method"], arch=rec["arch"], seed=rec["seed"], profile=rec["profile"],
+                     root=path.parent.parent.parent)  # the committed store (the tests' own is a scratch folder)
     x, y = grid.test_set(rec["config"])
     assert metrics.accuracy(model, x, y) == rec["test_acc"]
