@@ -11,6 +11,7 @@ import torch.nn as nn
 from ... import data, losses, models, results
 from ...claims import claim
 from ...gcnn import rot90_field
+from ...parallel import limited_threads
 
 PAPER_PARAMS = {"StdCNN": 23_010, "GCNN": 89_910}  # REPRO_SPEC Part II §2.9
 PAPER_MACS = {"StdCNN": 1.0e6, "GCNN": 15.2e6}
@@ -54,9 +55,7 @@ def measure(cfg: dict) -> dict:
     torch.manual_seed(cfg["seed"])
     split = data.load("mnist", "train").subset(cfg["n_time"] * cfg["batch_size"], seed=0)
     x, y = split.float(), split.y
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cfg["threads"])
-    try:
+    with limited_threads(cfg["threads"]):
         out = {}
         for arch in cfg["archs"]:
             model = models.build(arch)
@@ -79,8 +78,6 @@ def measure(cfg: dict) -> dict:
                          "equivariance_error": err, "feature_scale": float(plain.abs().max()),
                          "logits_change": logits_change}
         return {"rows": list(out.values()), "threads": cfg["threads"], "claims": claims(out), "status": "reproduced"}
-    finally:
-        torch.set_num_threads(threads)
 
 
 def claims(archs: dict[str, dict]) -> list[dict]:

@@ -3,26 +3,20 @@ shared losses (``losses.build("natural")`` / ``losses.build("trades", ...)``). T
 the CPU and keep no checkpoint; a fixed seed makes them repeatable."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from ... import data, losses, models
+from ...parallel import limited_threads
 from ...train import TrainConfig, fit
 
 
-@contextmanager
 def one_thread():
     """Run the block on one intra-op thread (restored afterwards). The 1-D and 2-D toy MLPs gain nothing from
     more: their attacks' per-core chunking (``reprolib.parallel``) only adds thread overhead at this size."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return limited_threads(1)
 
 
 def trades_or_natural(beta: float, *, eps: float, steps: int, step_size: float):
