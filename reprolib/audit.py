@@ -95,6 +95,15 @@ def styled(audit_summary: dict | None, index=("arch", "method", "seed")):
     return frame(audit_summary, list(index)).style.format("{:.1f}", na_rep="—").format("{:d}", subset=["images"])
 
 
+def found_by(row: dict) -> dict[str, float]:
+    """For one audited model, what each of AutoAttack's attacks (in the order they ran) took off the accuracy below
+    PGD's level: the points PGD missed, attack by attack (they sum to the gap where the gap is positive)."""
+    level, drops = row["pgd_acc"], {}
+    for attack, acc in row["autoattack_after"].items():
+        drops[attack], level = max(level - acc, 0.0), min(level, acc)
+    return drops
+
+
 def _flagged(audit_summary: dict) -> list[tuple[dict, str, float]]:
     """Each model whose PGD − AutoAttack gap is flagged, with the AutoAttack attack that found most of the points
     PGD missed (the largest drop in accuracy below PGD's level) and that drop."""
@@ -102,9 +111,7 @@ def _flagged(audit_summary: dict) -> list[tuple[dict, str, float]]:
     for r in audit_summary["rows"]:
         if r["gap"] <= audit_summary["gap_warning"] + 1e-12:
             continue
-        level, drops = r["pgd_acc"], {}
-        for attack, acc in r["autoattack_after"].items():
-            drops[attack], level = max(level - acc, 0.0), min(level, acc)
+        drops = found_by(r)
         top = max(drops, key=drops.get)
         out.append((r, top, drops[top]))
     return out

@@ -178,6 +178,14 @@ def load(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[
     return read_record(path) if path.exists() else None
 
 
+def shown(artifact: str, profile: str = "cpu", root: Path | None = None) -> dict[str, Any] | None:
+    """The record the book shows for ``artifact``: at ``cpu``, its ``full`` record once one is stored (the book
+    shows full numbers wherever they exist), else its ``cpu`` one; at another profile, that profile's."""
+    if profile == "cpu":
+        return load(artifact, "full", root) or load(artifact, "cpu", root)
+    return load(artifact, profile, root)
+
+
 def world() -> tuple[int, int]:
     """(rank, world size) of this process; (0, 1) outside ``torchrun``."""
     import torch.distributed as dist

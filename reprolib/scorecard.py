@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import results, sections
-from .audit import unaudited_rows
+from . import fidelity, results, sections
+from .audit import found_by, label, unaudited_rows
 
 OFFLINE = "needs a dataset this offline machine cannot download"
 GPU = "needs CIFAR-10 (or larger) and a GPU"
@@ -40,21 +40,14 @@ STATUS_LABEL = {"reproduced": "✔ reproduced", "partial": "◐ partially (scale
                 "paper-profile-only": "◇ paper profile only", "not-reproduced": "✘ not reproduced"}
 
 
-def load(artifact: str, profile: str = "cpu", root=None) -> dict | None:
-    """The record the book shows for ``artifact``: at ``cpu``, its ``full`` record once one is stored (the book
-    shows full numbers wherever they exist), else its ``cpu`` one; at another profile, that profile's."""
-    if profile == "cpu":
-        return results.load(artifact, "full", root) or results.load(artifact, "cpu", root)
-    return results.load(artifact, profile, root)
-
-
 def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
     """One row per artifact: status (and the budget of the record it comes from), what was scaled down or why not,
-    claims passed, page."""
+    claims passed, fidelity (:func:`fidelity.per_artifact`), the audit's largest gap, page."""
+    close = fidelity.per_artifact(fidelity.frame(profile, root))
     rows = []
     for a in sections.catalogue():
         art, what, page, reason = a.id, a.what, a.page, a.reason
-        rec = load(a.holder or art, profile, root)
+        rec = results.shown(a.holder or art, profile, root)
         parts = [p for p in _records(a.parts, profile, root) if p is not None]
         claims = (_claims_of(rec, art) or (_claims_of(rec, a.holder) if a.holder else [])) + \
             [c for p in parts for c in _claims_of(p, art)]
@@ -66,13 +59,14 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
         budget = f" · `{rec['profile']}`" if rec else ""
         rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status] + budget, "details": detail,
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
+                     "fidelity": close.get(a.holder or art, ""),
                      "pgd_minus_aa": _gap(*([rec] if not a.holder else []), *parts), "page": page or ""})
     return pd.DataFrame(rows)
 
 
 def _records(ids: tuple[str, ...], profile: str, root) -> list[dict | None]:
     """The stored records of ``ids`` (an artifact and its ``parts``), None where none is stored."""
-    return [load(i, profile, root) for i in ids]
+    return [results.shown(i, profile, root) for i in ids]
 
 
 def _claims_of(record: dict | None, artifact: str) -> list[dict]:
@@ -120,18 +114,70 @@ def all_claims(profile: str = "cpu", root=None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["claim", "statement", "holds", "evidence"])
 
 
+def audits(profile: str = "cpu", root=None) -> pd.DataFrame:
+    """Every network audited with AutoAttack in the records the book shows: its artifact and budget, images, clean,
+    PGD and AutoAttack accuracy (percent), the gap (points), the points each attack found below PGD, and the
+    minutes AutoAttack took."""
+    rows = []
+    for a in sections.catalogue():
+        if a.holder:
+            continue
+        for rec in (r for r in _records((a.id, *a.parts), profile, root) if r):
+            for r in ((rec.get("audit") or {}).get("rows") or []):
+                found = {k: v for k, v in found_by(r).items() if v > 0}
+                rows.append({"artifact": rec["artifact"], "budget": rec["profile"], "network": label(r),
+                             "images": r["n"], "clean": 100 * r["clean_acc"], "PGD": 100 * r["pgd_acc"],
+                             "AutoAttack": 100 * r["autoattack_acc"], "gap": 100 * r["gap"],
+                             "found by (points)": ", ".join(f"{k} {100 * v:.1f}" for k, v in found.items()) or "—",
+                             "attacks": len(r["autoattack_after"]), "minutes": r["autoattack_seconds"] / 60})
+    return pd.DataFrame(rows)
+
+
+def costs(root=None) -> pd.DataFrame:
+    """What each stored record cost, as its provenance and rows recorded it (on the machine of its date): per
+    artifact and budget, the networks trained, minutes of training, of evaluation and of AutoAttack (summed over
+    its networks, each on the threads stated), and the record's wall time where it is no grid of trainings."""
+    out = []
+    for a in sections.catalogue():
+        if a.holder:
+            continue
+        for art in (a.id, *a.parts):
+            for profile in ("cpu", "full"):
+                rec = results.load(art, profile, root)
+                if rec is None:
+                    continue
+                trained = [r for r in rec["rows"] if isinstance(r, dict) and r.get("train_seconds") is not None]
+                minutes = lambda key, rows: sum(r.get(key) or 0 for r in rows) / 60  # noqa: E731
+                audited = (rec.get("audit") or {}).get("rows") or []
+                out.append({"artifact": art, "budget": profile, "networks": len(trained),
+                            "training (min)": minutes("train_seconds", trained),
+                            "evaluation (min)": minutes("eval_seconds", trained),
+                            "AutoAttack (min)": minutes("autoattack_seconds", audited),
+                            "record (min)": None if trained else rec["provenance"]["seconds"] / 60,
+                            "threads": rec["provenance"].get("threads"), "date": rec["provenance"]["date"][:10]})
+    return pd.DataFrame(out)
+
+
+def _link(page: str) -> str:
+    """A MyST link to a book page, relative to the scorecard page (book/executed/scorecard.ipynb)."""
+    if not page:
+        return ""
+    if page.startswith("executed/"):
+        return f"[open]({page.removeprefix('executed/')}.ipynb)"
+    return f"[open](../{page}.md)"
+
+
 def markdown_table(card: pd.DataFrame) -> str:
-    """The scorecard as a Markdown table whose page column links to the book's pages."""
-    lines = ["| artifact | what | status | details | claims | PGD − AutoAttack: largest gap (points), robust models audited and not | page |",
-             "|---|---|---|---|---|---|---|"]
+    """The scorecard as a compact Markdown table (the long details are in :func:`details_table`)."""
+    lines = ["| artifact | status | claims | paper − ours: max / mean (n) | PGD − AA | page |",
+             "|---|---|---|---|---|---|"]
     for r in card.itertuples():
-        # MyST document links, relative to the scorecard page (book/executed/scorecard.ipynb).
-        if not r.page:
-            link = ""
-        elif r.page.startswith("executed/"):
-            link = f"[open]({r.page.removeprefix('executed/')}.ipynb)"
-        else:
-            link = f"[open](../{r.page}.md)"
-        lines.append(f"| `{r.artifact}` | {r.what} | {r.status} | {r.details} | {r.claims} | {r.pgd_minus_aa} "
-                     f"| {link} |")
+        lines.append(f"| `{r.artifact}` {r.what} | {r.status} | {r.claims} | {r.fidelity} | {r.pgd_minus_aa} "
+                     f"| {_link(r.page)} |")
     return "\n".join(lines)
+
+
+def details_table(card: pd.DataFrame) -> str:
+    """Per artifact, what was scaled down, or why it is not reproduced (a Markdown table)."""
+    return "\n".join(["| artifact | details |", "|---|---|"] +
+                      [f"| `{r.artifact}` | {r.details} |" for r in card.itertuples() if r.details])

@@ -182,6 +182,6 @@ def test_the_scorecard_shows_the_full_record_once_one_exists(tmp_path):
                        compute=lambda: {"rows": [], "status": "partial"})
     card = scorecard.scorecard(root=tmp_path).set_index("artifact")
     assert card.loc["trades.table5", "status"].endswith("· `full`")
-    assert scorecard.load("trades.table4", root=tmp_path) is None
+    assert results.shown("trades.table4", root=tmp_path) is None
     (tmp_path / "trades" / "table5@full.json").unlink()
     assert scorecard.scorecard(root=tmp_path).set_index("artifact").loc["trades.table5", "status"].endswith("`cpu`")
