@@ -86,6 +86,13 @@ def from_notebook(section: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
     return resolve(section, namespace.get("profile", "cpu"), **given)
 
 
+def deviations(section: str, cfg: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The settings of a resolved configuration ``cfg`` of ``section`` that differ from its ``paper`` profile (the
+    paper's protocol): name -> (this value, the paper's)."""
+    paper = resolve(section, "paper")
+    return {k: (cfg.get(k), paper.get(k)) for k in parameters(section) if cfg.get(k) != paper.get(k)}
+
+
 def table(section: str) -> list[dict[str, Any]]:
     """Each parameter of ``section``: name, type, allowed values, meaning and its value per profile."""
     rows = _sections.get(section).settings.describe()

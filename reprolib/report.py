@@ -10,6 +10,8 @@ from typing import Iterable
 import pandas as pd
 from IPython.display import HTML, Markdown
 
+from . import profiles
+
 
 def paper_vs_ours(rows: list[dict], *, index: Iterable[str], metrics: dict[str, str], percent: Iterable[str] = (),
                   tolerance: dict[str, float] | None = None) -> pd.DataFrame:
@@ -33,6 +35,20 @@ def paper_vs_ours(rows: list[dict], *, index: Iterable[str], metrics: dict[str, 
     df.columns = pd.MultiIndex.from_tuples(df.columns)
     df.attrs["tolerance"] = {metrics[k]: v for k, v in (tolerance or {}).items()}
     return df
+
+
+def number(value: float | None, digits: int = 2, signed: bool = False) -> str:
+    """A number for a table cell: ``digits`` decimals (a sign if ``signed``), an em dash where there is none."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def mean_sd(mean: float | None, sd: float | None, digits: int = 2) -> str:
+    """"mean ± sd" for a table cell; the mean alone where there is no spread (one seed), "—" where no mean."""
+    if mean is None or pd.isna(mean):
+        return "—"
+    return number(mean, digits) + ("" if sd is None or pd.isna(sd) else f" ± {number(sd, digits)}")
 
 
 def styled(df: pd.DataFrame, digits: int = 2):
@@ -95,7 +111,18 @@ def rerun_note(section: str, cfg: dict) -> Markdown:
         f"`recompute` (True/False), {params}.")
 
 
-def config_table(cfg: dict):
-    """The resolved settings, every value in full (a Styler: pandas' HTML would cut values at 50 characters)."""
-    return pd.DataFrame({"value": [str(v) for v in cfg.values()]},
-                        index=pd.Index(list(cfg), name="parameter")).style
+def config_table(section: str, cfg: dict) -> HTML:
+    """The run's settings: those that differ from the paper's protocol (the section's ``paper`` profile) in view, all
+    of them folded below, every value in full (pandas' HTML would cut values at 50 characters)."""
+    def frame(names, **columns: list[str]) -> str:
+        return pd.DataFrame(columns, index=pd.Index(list(names), name="parameter")).to_html()
+
+    differ = profiles.deviations(section, cfg)
+    head = ("<p>This run follows the paper's protocol (the <code>paper</code> profile) in every setting.</p>"
+            if not differ else
+            f"<p>Where this run differs from the paper's protocol (the section's <code>paper</code> profile), "
+            f"{len(differ)} of {len(cfg)} settings:</p>" +
+            frame(differ, **{"this run": [str(v[0]) for v in differ.values()],
+                             "the paper's": [str(v[1]) for v in differ.values()]}))
+    return HTML(head + f"<details><summary>All {len(cfg)} settings of this run</summary>" +
+                frame(cfg, value=[str(v) for v in cfg.values()]) + "</details>")

@@ -1,9 +1,25 @@
 """Page helpers: the settings table shows every value in full (pandas' HTML cuts at 50 characters)."""
-from reprolib import report
+from reprolib import profiles, report
 
 
 def test_config_table_shows_long_values_in_full():
     methods = ["Natural", "GR", "LLR", "AT", "RST(λ=.5)", "RST(λ=1)", "RST(λ=2)", "TRADES(β=1)", "TRADES(β=3)"]
-    html = report.config_table({"methods": methods, "eps": 0.1}).to_html()
+    cfg = profiles.resolve("closer_look/table2", "cpu", methods=methods)
+    html = report.config_table("closer_look/table2", cfg).data
     assert str(methods).replace("'", "&#x27;") in html or str(methods) in html
     assert "..." not in html
+
+
+def test_config_table_shows_where_the_run_departs_from_the_papers_protocol():
+    """The settings that differ from the section's paper profile are in view, with both values; every setting is
+    in the folded table; the paper profile itself differs in nothing."""
+    cfg = profiles.resolve("trades/whitebox", "full")
+    differ = profiles.deviations("trades/whitebox", cfg)
+    paper = profiles.resolve("trades/whitebox", "paper")
+    assert "epochs" in differ and differ["epochs"] == (cfg["epochs"], paper["epochs"])
+    assert "eps" not in differ  # full runs at the paper's radius
+    shown, folded = report.config_table("trades/whitebox", cfg).data.split("<details>")
+    assert f"{len(differ)} of {len(cfg)} settings" in shown and shown.count("<tr>") == len(differ) + 1
+    assert folded.count("<tr>") == len(cfg) + 1
+    assert profiles.deviations("trades/whitebox", paper) == {}
+    assert "in every setting" in report.config_table("trades/whitebox", paper).data

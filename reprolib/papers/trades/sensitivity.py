@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ... import report
 from ...claims import claim
 from ...grid import MethodGrid, mean, variants, variant_sweep
 from ...plotting import PALETTE, PAPER_MARKER
@@ -155,6 +156,22 @@ def summary_frame(rows: list[dict], paper: bool = True) -> pd.DataFrame:
             out[(col, "Δ")] = out[(col, "ours")] - out[(col, "paper")]
         out = out[[("seeds", "")] + [(c, k) for c in ("A_rob (%)", "A_nat (%)")
                                       for k in ("paper", "paper sd", "ours", "sd", "Δ")]]
+    return out
+
+
+def summary_table(rows: list[dict], paper: bool = True) -> pd.DataFrame:
+    """:func:`summary_frame` for reading: 1/λ as written, each mean with its spread as "mean ± sd" (percent), then
+    Δ = ours − paper's mean; seven columns, so that it fits the page."""
+    f = summary_frame(rows, paper)
+    out = pd.DataFrame({("seeds", ""): f[("seeds", "")].to_numpy()}, index=[f"{b:g}" for b in f.index])
+    for col in ("A_rob (%)", "A_nat (%)"):
+        if paper:
+            out[(col, "paper")] = [report.mean_sd(m, sd) for m, sd in zip(f[(col, "paper")], f[(col, "paper sd")])]
+        out[(col, "ours")] = [report.mean_sd(m, sd) for m, sd in zip(f[(col, "ours")], f[(col, "sd")])]
+        if paper:
+            out[(col, "Δ")] = [report.number(d, signed=True) for d in f[(col, "Δ")]]
+    out.columns = pd.MultiIndex.from_tuples(out.columns)
+    out.index.name = "1/λ"
     return out
 
 
