@@ -29,10 +29,10 @@ def notebook_path(section: str) -> Path:
 
 
 def all_sections() -> list[str]:
-    """Sections with a notebook, in the profiles registry's order; the scorecard (which reads the others'
-    results) last."""
+    """Sections with a notebook, in the registry's order: the book-wide pages (which read the others' results)
+    last."""
     have = {str(p.relative_to(NOTEBOOKS).with_suffix("")) for p in NOTEBOOKS.rglob("*.md")}
-    return sorted((s for s in sections() if s in have), key=lambda s: s == "scorecard")
+    return [s for s in sections() if s in have]
 
 
 def to_ipynb(section: str, dest: Path) -> Path:

@@ -5,7 +5,8 @@ A *section* is one notebook (``notebooks/<paper>/<name>.md``) and its computatio
 profile, runner, allowed values, sweep) and a ``CATALOGUE`` tuple of scorecard rows. This module collects them:
 it reads the list of paper modules from ``reprolib.papers.PAPERS`` and imports them by name when the registry is
 first asked for, so the shared machinery (profiles, pipeline, CLI, scorecard) never imports a paper module, and
-a new paper is one new module plus its name in ``PAPERS``. The book-wide ``scorecard`` section is added last.
+a new paper is one new module plus its name in ``PAPERS``. The book-wide sections (``BOOK_WIDE``: the
+scorecard and the pages on audits and costs) are added last.
 """
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ class Section:
     reads: tuple[str, ...] = ()
 
 
-SCORECARD = Section("scorecard")  # reads the other sections' results only
+# The book-wide pages: they read every other section's records and compute nothing; executed last.
+BOOK_WIDE = (Section("audits"), Section("costs"), Section("scorecard"))
 
 
 def paper_modules() -> list:
@@ -68,14 +70,14 @@ def paper_modules() -> list:
 
 @functools.lru_cache(maxsize=None)
 def registry() -> dict[str, Section]:
-    """Every section by name: the papers' sections in the book's order, then the scorecard."""
+    """Every section by name: the papers' sections in the book's order, then the book-wide pages."""
     out: dict[str, Section] = {}
     for module in paper_modules():
         for section in getattr(module, "SECTIONS", ()):
             if section.name in out:
                 raise ConfigError(f"section '{section.name}' is declared twice")
             out[section.name] = section
-    out[SCORECARD.name] = SCORECARD
+    out.update((s.name, s) for s in BOOK_WIDE)
     for section in out.values():
         unknown = [r for r in section.reads if r not in out]
         if unknown:

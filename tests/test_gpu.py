@@ -1,4 +1,4 @@
-"""The GPU code path that the `paper` profile takes (README: "With a GPU the `paper` profile trains on it
+"""The GPU code path that the `paper` profile takes (book/rerun.md: "With a GPU, the `paper` profile trains on it
 (`cuda:LOCAL_RANK`)"): device placement, one short TRADES training and one PGD attack on CUDA, checkpoint resume
 on CUDA, and DistributedDataParallel over nccl when two GPUs exist.
 

@@ -1,4 +1,4 @@
-"""Sweeps through submitit (README, More processes, more machines): the same jobs as on a Slurm cluster, run by
+"""Sweeps through submitit (README, GPUs and clusters; book/rerun.md): the same jobs as on a Slurm cluster, run by
 submitit's local executor, store the same records as the local process pool; a stored configuration is not
 submitted again; a job killed mid-training is resubmitted and resumes from its checkpoint; and the Slurm executor
 writes the right sbatch script (a fake ``sbatch`` on the PATH, since no cluster is at hand)."""
