@@ -96,7 +96,10 @@ class MethodGrid:
     methods: Mapping[str, Mapping[str, Any]]
     paper: Mapping[str, Mapping[str, Mapping[str, float]]] = field(default_factory=dict)
     claims: Callable[[list[dict]], list[dict]] = lambda rows: []
-    notes: str = "scaled down (training subset, few epochs, evaluation subsets): see the Deviations box"
+    # the record's notes: a template filled from the configuration, or a function of it
+    notes: str | Callable[[dict], str] = "scaled down (training subset, few epochs, evaluation subsets): see the " \
+                                         "Deviations box"
+    paper_eps: float | None = None  # the radius of ``paper``'s values: rows carry them only at it (None: always)
     extra_keys: tuple[str, ...] = ()  # the section's settings that no training run reads (kept out of its hash)
     row_keys: tuple[str, ...] = ()  # what :meth:`evaluate` adds to a run record that the table's rows carry
     runs_artifact: str | None = None  # another grid's runs and checkpoints, read instead of this one's own
@@ -239,6 +242,12 @@ class MethodGrid:
                 return False
         return True
 
+    def paper_values(self, cfg: dict, arch: str, method: str) -> dict[str, float]:
+        """The paper's values for a row of this configuration: none unless it runs at the paper's radius."""
+        if self.paper_eps is not None and abs(cfg["eps"] - self.paper_eps) > 1e-12:
+            return {}
+        return dict(self.paper.get(arch, {}).get(method, {}))
+
     def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
         """Train and evaluate every (arch, method, seed), each stored as soon as it finishes (resumable)."""
         rows, audits, labels = [], [], []
@@ -252,7 +261,7 @@ class MethodGrid:
             row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
             # the last epoch's mean training loss terms (a network that did not fit shows here first)
             row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
-            row["paper"] = dict(self.paper.get(arch, {}).get(method, {}))
+            row["paper"] = self.paper_values(cfg, arch, method)
             curve = [{"epoch": e["epoch"], "clean": e["curve_clean"], "pgd": e["curve_pgd"]}
                      for e in rec.get("history") or [] if "curve_clean" in e]
             if curve:  # the network's training curve (curve_n > 0): was it still climbing when training stopped?
@@ -266,7 +275,8 @@ class MethodGrid:
                 labels.append({"arch": arch, "method": method, "seed": seed})
         return {"rows": rows, "claims": self.claims(rows), "seeds": sorted({r["seed"] for r in rows}),
                 "audit": audit.summary(audits, labels),
-                "status": "partial" if profile != "paper" else "reproduced", "notes": self.notes.format(**cfg)}
+                "status": "partial" if profile != "paper" else "reproduced",
+                "notes": self.notes(cfg) if callable(self.notes) else self.notes.format(**cfg)}
 
     def run(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
         """The table's one record, merged from its stored runs (training those that are missing)."""

@@ -102,8 +102,20 @@ def test_whitebox_suite_claims_on_a_table_that_should_pass_and_one_that_should_n
 def test_whitebox_run_configuration_leaves_out_the_profile_radii():
     cfg = profiles.resolve("trades/whitebox", "smoke")
     a = whitebox.GRID.run_config(cfg, "SmallCNN", "Madry", 0)
-    b = whitebox.GRID.run_config({**cfg, "eps_grid": [0.0, 0.5]}, "SmallCNN", "Madry", 0)
-    assert a == b and "eps_grid" not in a
+    b = whitebox.GRID.run_config({**cfg, "eps_grid": [0.0, 0.5], "n_suite": 10}, "SmallCNN", "Madry", 0)
+    assert a == b and "eps_grid" not in a and "n_suite" not in a
+
+
+def test_whitebox_rows_carry_the_papers_values_only_at_the_papers_radius():
+    """Table 5's numbers are at ε = 0.3: the full budget's rows are compared with them, the cpu budget's (ε = 0.1)
+    are not; the record's notes say which radius and budget it ran at."""
+    full, cpu = profiles.resolve("trades/whitebox", "full"), profiles.resolve("trades/whitebox", "cpu")
+    assert whitebox.GRID.paper_values(full, "SmallCNN", "TRADES(1/λ=6)") == {"test_acc": 0.9948,
+                                                                            "adv_test_acc": 0.9607}
+    assert whitebox.GRID.paper_values(full, "SmallCNN", "Natural") == {}
+    assert whitebox.GRID.paper_values(cpu, "SmallCNN", "Madry") == {}
+    assert "ε = 0.3" in whitebox.GRID.notes(full) and "full training set" in whitebox.GRID.notes(full)
+    assert "ε = 0.1" in whitebox.GRID.notes(cpu)
 
 
 
