@@ -72,27 +72,32 @@ def summary(audits: list[dict], labels: list[dict]) -> dict:
                                                      if c.get("warning")]}
 
 
-def frame(audit_summary: dict, index: list[str]) -> pd.DataFrame:
-    """PGD and AutoAttack side by side per model, in percent: clean, PGD, AutoAttack and their gap first (what a
-    reader compares), then PGD's stronger variants and transfer (the masking checks), then AutoAttack's accuracy
-    after each of its attacks in turn."""
-    df = pd.DataFrame(audit_summary["rows"]).set_index(index)
-    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "autoattack_acc": "AutoAttack", "gap": "PGD − AA",
-            "pgd_more_steps_acc": "PGD, 5× steps", "pgd_restarts_acc": "PGD, 5 restarts",
-            "transfer_acc": "transfer from Natural"}
-    out = (100 * df[list(cols)].astype(float)).rename(columns=cols)
-    after = pd.DataFrame(list(df["autoattack_after"]), index=df.index)
-    for i, attack in enumerate(after.columns):
-        out[("AA: " if i == 0 else "AA: + ") + attack] = 100 * after[attack].astype(float)
-    out.insert(0, "images", df["n"].astype(int))
+def frame(audit_summary: dict) -> pd.DataFrame:
+    """PGD and AutoAttack side by side per model (one row per network, named by :func:`label`), in percent: clean,
+    PGD, AutoAttack and their gap first (what a reader compares), then PGD's stronger variants and transfer (the
+    masking checks), then the attack of AutoAttack's that found most of a positive gap. Eight columns, so that it
+    fits the page; the images attacked are in ``attrs["images"]``."""
+    rows = audit_summary["rows"]
+    cols = {"clean_acc": "clean", "pgd_acc": "PGD", "autoattack_acc": "AA", "gap": "PGD − AA",
+            "pgd_more_steps_acc": "PGD 5× steps", "pgd_restarts_acc": "PGD 5 restarts", "transfer_acc": "transfer"}
+    out = (100 * pd.DataFrame(rows, index=pd.Index([label(r) for r in rows], name="network"))[list(cols)]
+           .astype(float)).rename(columns=cols)
+    out["found most"] = [max(found_by(r).items(), key=lambda kv: kv[1])[0] if r["gap"] > 0 else "—" for r in rows]
+    out.attrs["images"] = sorted({int(r["n"]) for r in rows})
     return out
 
 
-def styled(audit_summary: dict | None, index=("arch", "method", "seed")):
-    """:func:`frame` as the pages show it (percent to one decimal, image counts whole), or None without audits."""
+def styled(audit_summary: dict | None):
+    """:func:`frame` as the pages show it (percent to one decimal, the images attacked in its caption), or None
+    without audits."""
     if not audit_summary or not audit_summary["rows"]:
         return None
-    return frame(audit_summary, list(index)).style.format("{:.1f}", na_rep="—").format("{:d}", subset=["images"])
+    df = frame(audit_summary)
+    numbers = [c for c in df.columns if c != "found most"]
+    return df.style.format("{:.1f}", na_rep="—", subset=numbers).set_caption(
+        "Accuracy (%) on the first " + " / ".join(map(str, df.attrs["images"])) + " test images; PGD − AA in points; "
+        "transfer: PGD examples of the natural network; found most: the attack of AutoAttack's that found most of "
+        "the gap")
 
 
 def found_by(row: dict) -> dict[str, float]:

@@ -22,7 +22,7 @@ import torch
 
 from . import results
 from .errors import ConfigError, DataError
-from .paths import data_dir
+from .paths import data_dir, stand_ins
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 # sha256 of the Debian package's idx files (REPRO_SPEC Part I §6).
@@ -229,11 +229,44 @@ def fetch(name: str) -> None:
         _write_cache(name, split, x, y)
 
 
+def available(name: str) -> bool:
+    """Whether dataset ``name`` can be loaded without a download: cached already, or its offline source installed."""
+    if all(_cache_path(name, split).exists() for split in ("train", "test")):
+        return True
+    if name == "mnist":
+        try:
+            return mnist_pickle_path().exists()
+        except DataError:
+            return False
+    if name == "fashion_mnist":
+        root = Path(os.environ.get("REPROLIB_FASHION_DIR", FASHION_DIR))
+        return all((root / f).exists() for f in FASHION_SHA256)
+    return False
+
+
+STAND_IN_SIZE = {"train": 256, "test": 128}  # images of a stand-in split
+
+
+def stand_in(name: str, split: str) -> Split:
+    """Random uint8 images of dataset ``name``'s exact shape, with labels spread over its classes (balanced), the
+    same on every call (seeded by the split): what the `paper` rehearsal trains and attacks in place of a dataset
+    that is not on the machine (torchvision's FakeData in spirit, without the PIL round trip)."""
+    info = dataset_info(name)
+    g = torch.Generator().manual_seed(0 if split == "train" else 1)
+    n = STAND_IN_SIZE[split]
+    x = torch.randint(0, 256, (n, *info.shape), generator=g, dtype=torch.uint8)
+    y = torch.arange(n) % info.num_classes
+    return Split(x, y[torch.randperm(n, generator=g)], info.classes)
+
+
 def load(name: str, split: str = "train") -> Split:
-    """A cached split (fetched on first use). Corrupt caches raise :class:`DataError`."""
+    """A cached split (fetched on first use), or a stand-in where ``$REPROLIB_STAND_IN`` names the dataset
+    (:func:`stand_in`). Corrupt caches raise :class:`DataError`."""
     info = dataset_info(name)
     if split not in ("train", "test"):
         raise ConfigError(f"unknown split '{split}'; known: train, test")
+    if name in stand_ins():
+        return stand_in(name, split)
     path = _cache_path(name, split)
     if not path.exists():
         fetch(name)

@@ -18,3 +18,10 @@ def results_dir() -> Path:
 def artifacts_dir() -> Path:
     """Checkpoints and other build products (``$REPROLIB_ARTIFACTS``, default ``<repo>/artifacts``)."""
     return Path(os.environ.get("REPROLIB_ARTIFACTS", REPO_ROOT / "artifacts"))
+
+
+def stand_ins() -> tuple[str, ...]:
+    """Datasets replaced by random images of their exact shape and class count (``$REPROLIB_STAND_IN``, a comma
+    list; empty by default): the `paper` rehearsal's stand-in for datasets this offline machine does not have.
+    Records computed with one say so in their provenance."""
+    return tuple(sorted(n for n in os.environ.get("REPROLIB_STAND_IN", "").split(",") if n.strip()))

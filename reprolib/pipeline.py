@@ -81,13 +81,14 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
     return out
 
 
-def parameters_cell(section: str, width: int = 100) -> str:
+def parameters_cell(section: str, width: int = 88) -> str:
     """The body of ``section``'s notebook parameters cell: ``profile``, ``recompute`` and every setting of the
     section, one per line (papermill reads the cell line by line), each ``None`` (the profile's value) with its type
     and meaning (allowed values: ``sections SECTION``). A test keeps every notebook's cell naming exactly these; ``python -m reprolib sections
     SECTION --cell`` prints it."""
     lines = ['profile = "cpu"  # ' + " | ".join(f'"{p}"' for p in PROFILES), "recompute = False  # True: ignore stored results",
-             f"# the section's settings; None: the profile's value (`python -m reprolib sections {section}`)"]
+             "# the section's settings; None: the profile's value",
+             f"# (every value per profile: python -m reprolib sections {section})"]
     for row in registry()[section].settings.describe():
         doc = row["doc"].replace("=", ":")  # papermill reads a comment with '=' as part of the value
         line = f"{row['name']} = None  # {row['type']}: {doc}"

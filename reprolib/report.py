@@ -51,8 +51,10 @@ def mean_sd(mean: float | None, sd: float | None, digits: int = 2) -> str:
     return number(mean, digits) + ("" if sd is None or pd.isna(sd) else f" ± {number(sd, digits)}")
 
 
-def styled(df: pd.DataFrame, digits: int = 2):
-    """Format numbers; mark |Δ| above the stated tolerance in orange (tolerance shown in the caption)."""
+def styled(df: pd.DataFrame, digits: int = 2, per_table: int = 2):
+    """Format numbers; mark |Δ| above the stated tolerance in orange (tolerance shown in the caption). A paper-vs-ours
+    table of more than ``per_table`` metrics (three columns each) is shown as several tables of ``per_table`` metrics,
+    one under the other, so that none is wider than the page."""
     tol = df.attrs.get("tolerance", {})
 
     def colour(col: pd.Series):
@@ -61,11 +63,32 @@ def styled(df: pd.DataFrame, digits: int = 2):
             return [""] * len(col)
         return ["background-color: #fdd49e" if pd.notna(v) and abs(v) > tol[label] else "" for v in col]
 
-    sty = df.style.format(lambda v: "—" if pd.isna(v) else f"{v:.{digits}f}").apply(colour, axis=0)
-    if tol:
-        sty = sty.set_caption("Δ = ours − paper; orange: |Δ| above tolerance ("
-                              + ", ".join(f"{k}: {v:g}" for k, v in tol.items()) + ")")
-    return sty
+    def one(part: pd.DataFrame, caption: bool):
+        sty = part.style.format(lambda v: "—" if pd.isna(v) else f"{v:.{digits}f}").apply(colour, axis=0)
+        if tol and caption:
+            sty = sty.set_caption("Δ = ours − paper; orange: |Δ| above tolerance ("
+                                  + ", ".join(f"{k}: {v:g}" for k, v in tol.items()) + ")")
+        return sty
+
+    groups = list(dict.fromkeys(df.columns.get_level_values(0))) if df.columns.nlevels > 1 else []
+    if len(groups) <= per_table:
+        return one(df, True)
+    parts = [groups[i:i + per_table] for i in range(0, len(groups), per_table)]
+    return HTML("".join(one(df[part], i == 0).to_html() for i, part in enumerate(parts)))
+
+
+def by_group(df: pd.DataFrame, digits: int = 2, per_table: int = 1, fmt: str | None = None) -> HTML:
+    """A table whose columns are grouped (e.g. dataset × metric, or metric × paper/ours) as several tables of
+    ``per_table`` groups each, one under the other (captioned with the group's name when one group per table): each
+    fits the page where the whole would not. ``fmt``: a format spec for every number (default ``digits`` decimals)."""
+    spec = fmt or f".{digits}f"
+    groups = list(dict.fromkeys(df.columns.get_level_values(0)))
+    parts = [groups[i:i + per_table] for i in range(0, len(groups), per_table)]
+    def one(part: list) -> str:
+        sty = df[part].style.format(lambda v: "—" if v is None or pd.isna(v) else format(v, spec))
+        return (sty.set_caption(str(part[0])) if per_table == 1 else sty).to_html()
+
+    return HTML("".join(one(part) for part in parts))
 
 
 def claims_box(claims: list[dict]) -> Markdown:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 import torch
 
 from .errors import ConfigError
-from .paths import REPO_ROOT, results_dir
+from .paths import REPO_ROOT, results_dir, stand_ins
 
 SCHEMA = 1
 STATUSES = ("reproduced", "partial", "paper-profile-only", "not-reproduced")
@@ -170,6 +170,7 @@ def provenance(seconds: float, seeds: list[int] | None = None, commit: str | Non
         "seeds": list(seeds or []), "seconds": round(float(seconds), 2),
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         **({"processes": processes} if processes > 1 else {}),
+        **({"stand_in": list(stand_ins())} if stand_ins() else {}),  # random images in place of these datasets
     }
 
 

@@ -59,7 +59,7 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
         budget = f" · `{rec['profile']}`" if rec else ""
         rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status] + budget, "details": detail,
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
-                     "fidelity": close.get(a.holder or art, ""),
+                     "fidelity": f"in `{a.holder}`" if a.holder and a.holder in close else close.get(art, ""),
                      "pgd_minus_aa": _gap(*([rec] if not a.holder else []), *parts), "page": page or ""})
     return pd.DataFrame(rows)
 
@@ -134,9 +134,10 @@ def audits(profile: str = "cpu", root=None) -> pd.DataFrame:
 
 
 def costs(root=None) -> pd.DataFrame:
-    """What each stored record cost, as its provenance and rows recorded it (on the machine of its date): per
-    artifact and budget, the networks trained, minutes of training, of evaluation and of AutoAttack (summed over
-    its networks, each on the threads stated), and the record's wall time where it is no grid of trainings."""
+    """What each stored record cost, as its provenance and rows recorded it (on the machine of its date): per record
+    (``artifact`` at cpu, ``artifact@profile`` otherwise), the networks trained, minutes of training, of evaluation
+    and of AutoAttack (summed over its networks, each on the threads stated), and the record's wall minutes where it
+    trains no network."""
     out = []
     for a in sections.catalogue():
         if a.holder:
@@ -147,13 +148,12 @@ def costs(root=None) -> pd.DataFrame:
                 if rec is None:
                     continue
                 trained = [r for r in rec["rows"] if isinstance(r, dict) and r.get("train_seconds") is not None]
-                minutes = lambda key, rows: sum(r.get(key) or 0 for r in rows) / 60  # noqa: E731
                 audited = (rec.get("audit") or {}).get("rows") or []
-                out.append({"artifact": art, "budget": profile, "networks": len(trained),
-                            "training (min)": minutes("train_seconds", trained),
-                            "evaluation (min)": minutes("eval_seconds", trained),
-                            "AutoAttack (min)": minutes("autoattack_seconds", audited),
-                            "record (min)": None if trained else rec["provenance"]["seconds"] / 60,
+                minutes = lambda key, rows: sum(r.get(key) or 0 for r in rows) / 60 if rows else None  # noqa: E731
+                out.append({"record": art if profile == "cpu" else f"{art}@{profile}", "networks": len(trained),
+                            "train": minutes("train_seconds", trained), "eval": minutes("eval_seconds", trained),
+                            "AA": minutes("autoattack_seconds", audited),
+                            "wall": None if trained else rec["provenance"]["seconds"] / 60,
                             "threads": rec["provenance"].get("threads"), "date": rec["provenance"]["date"][:10]})
     return pd.DataFrame(out)
 

@@ -29,7 +29,7 @@ from .errors import ConfigError
 
 def param(default: Any = None, doc: str = "", *, ge: float | None = None, gt: float | None = None,
           le: float | None = None, choices: str | Callable[[], Collection] | Collection | None = None,
-          none: str | None = None, since: bool = False):
+          none: str | None = None, since: bool = False, kind: str | None = None):
     """A declared setting.
 
     ``ge`` / ``gt`` / ``le`` bound a number (or every number of a list); ``choices`` are the allowed values of a
@@ -37,9 +37,11 @@ def param(default: Any = None, doc: str = "", *, ge: float | None = None, gt: fl
     registry may grow), or the name of a class attribute of the settings class (a grid's ``METHODS``). ``none``
     says what ``None`` means for an optional setting (``"all"``: the string ``all`` given by a user is ``None``).
     ``since``: a setting added after records were stored; while at its default it is left out of
-    :meth:`Settings.as_dict`, so those records keep their configurations and hashes.
+    :meth:`Settings.as_dict`, so those records keep their configurations and hashes. ``kind``: ``"count"`` (a
+    number of images, points, ...), ``"steps"`` (of an attack, a training, ...) or ``"seeds"`` (a list of seeds) or
+    ``"audited"`` (the networks audited): what a rehearsal shrinks (:mod:`reprolib.rehearsal`).
     """
-    meta = {"doc": doc, "ge": ge, "gt": gt, "le": le, "choices": choices, "none": none, "since": since}
+    meta = {"doc": doc, "ge": ge, "gt": gt, "le": le, "choices": choices, "none": none, "since": since, "kind": kind}
     return field(default=tuple(default) if isinstance(default, list) else default, metadata=meta)
 
 
@@ -47,7 +49,7 @@ def param(default: Any = None, doc: str = "", *, ge: float | None = None, gt: fl
 
 def count(default: int | None, doc: str, *, zero: str | None = None):
     """A number of images, points, ... (``None``: all of them; ``zero``: what 0 means, when 0 is allowed)."""
-    return param(default, doc + (f"; 0: {zero}" if zero else ""), ge=0 if zero else 1, none="all")
+    return param(default, doc + (f"; 0: {zero}" if zero else ""), ge=0 if zero else 1, none="all", kind="count")
 
 
 def radius(default: float, doc: str = "L∞ radius (pixels in [0, 1])"):
@@ -55,7 +57,7 @@ def radius(default: float, doc: str = "L∞ radius (pixels in [0, 1])"):
 
 
 def steps(default: int, doc: str, *, zero: str | None = None):
-    return param(default, doc + (f"; 0: {zero}" if zero else ""), ge=0 if zero else 1)
+    return param(default, doc + (f"; 0: {zero}" if zero else ""), ge=0 if zero else 1, kind="steps")
 
 
 def positive(default: float, doc: str):
@@ -302,7 +304,7 @@ class Evaluation(Settings):
     lip_steps: int = steps(10, "ascent steps of the Lipschitz estimate", zero="not estimated")
     lip_step_size: float = positive(0.02, "step of the Lipschitz estimate")
     curve_n: int = param(0, "test images of the training curve (clean and PGD accuracy after every epoch, on the "
-                         "first curve_n evaluation images); 0: no curve", ge=0, since=True)
+                         "first curve_n evaluation images); 0: no curve", ge=0, since=True, kind="count")
 
 
 @dataclass(frozen=True)
@@ -311,17 +313,18 @@ class Rows(Settings):
     METHODS: ClassVar[Collection[str]] = ()
     archs: tuple[str, ...] = archs(["CNN1"])
     methods: tuple[str, ...] = param((), "rows of the table (method names)", choices="METHODS")
-    seeds: tuple[int, ...] = param((0,), "seeds of every method", ge=0)
+    seeds: tuple[int, ...] = param((0,), "seeds of every method", ge=0, kind="seeds")
     spread_methods: tuple[str, ...] = param((), "methods also trained with the spread seeds", choices="METHODS")
-    spread_seeds: tuple[int, ...] = param((), "extra seeds (the seed spread)", ge=0)
+    spread_seeds: tuple[int, ...] = param((), "extra seeds (the seed spread)", ge=0, kind="seeds")
 
 
 @dataclass(frozen=True)
 class Audit(Settings):
     """AutoAttack beside PGD and the gradient-masking checks, on the first ``n_audit`` evaluation test images."""
     METHODS: ClassVar[Collection[str]] = ()
-    audit_methods: tuple[str, ...] = param((), "methods whose networks are audited", choices="METHODS")
-    audit_seeds: tuple[int, ...] = param((0,), "seeds audited", ge=0)
+    audit_methods: tuple[str, ...] = param((), "methods whose networks are audited", choices="METHODS",
+                                           kind="audited")
+    audit_seeds: tuple[int, ...] = param((0,), "seeds audited", ge=0, kind="seeds")
     audit_archs: tuple[str, ...] | None = param(None, "architectures audited", choices=_models, none="every one")
     n_audit: int | None = count(500, "test images attacked by AutoAttack")
     audit_version: str = param("standard", "AutoAttack version (apgd: the standard version's APGD-CE and APGD-T only, "

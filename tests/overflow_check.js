@@ -7,7 +7,8 @@
 // itself checked like any other box, so a scroller wider than the column is reported too.
 //
 // It runs once the page has loaded and MathJax has typeset, and appends to the body a pre element of id
-// overflow-report holding JSON: {"column": the article's right edge (px), "bad": ["what: why", ...]}.
+// overflow-report holding JSON: {"column": the article's right edge (px), "bad": ["what: why", ...], "scrolls":
+// ["table: widths", ...]} (tables the reader has to scroll sideways to read).
 (function () {
   "use strict";
   var HIDDEN_ON_PURPOSE = "mjx-assistive-mml, .sr-only, .visually-hidden, .screen-reader-text";  // for screen readers
@@ -68,6 +69,20 @@
         }
       }
     }
+    // Tables that the reader must scroll sideways to read: a scrolling ancestor narrower than the table's content.
+    report.scrolls = [];
+    art.querySelectorAll("table").forEach(function (table) {
+      for (var a = table.parentElement; a && a !== art.parentElement; a = a.parentElement) {
+        var ox = getComputedStyle(a).overflowX;
+        if (ox === "auto" || ox === "scroll") {
+          if (a.scrollWidth > a.clientWidth + TOLERANCE) {
+            report.scrolls.push(describe(table) + ": " + Math.round(a.scrollWidth) + " px wide in a " +
+                                Math.round(a.clientWidth) + " px box (" + describe(a) + ")");
+          }
+          break;
+        }
+      }
+    });
     return report;
   }
 

@@ -158,7 +158,7 @@ def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps(
     assert audit.gap_lines(many) == ["9 of the 9 audited networks, gaps +2.1 to +10.1 points (each in the table "
                                      "below); most of each gap is found by apgd-ce (9 networks)"]
     assert len(audit.gap_lines(many, most=9)) == 9
-    assert list(audit.styled(summary).data.columns[:3]) == ["images", "clean", "PGD"]
+    assert list(audit.styled(summary).data.columns[:4]) == ["clean", "PGD", "AA", "PGD − AA"]
     assert audit.styled({"rows": []}) is None
 
 

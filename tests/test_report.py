@@ -23,3 +23,15 @@ def test_config_table_shows_where_the_run_departs_from_the_papers_protocol():
     assert folded.count("<tr>") == len(cfg) + 1
     assert profiles.deviations("trades/whitebox", paper) == {}
     assert "in every setting" in report.config_table("trades/whitebox", paper).data
+
+
+def test_a_wide_paper_vs_ours_table_is_shown_in_parts_that_fit():
+    """Six metrics (eighteen columns) become three tables of two metrics each; the tolerance caption stays on the
+    first; a table of two metrics stays one table."""
+    rows = [{"method": m, **{k: 0.5 for k in "abcdef"}, "paper": {k: 0.4 for k in "abcdef"}} for m in ("AT", "TRADES")]
+    table = report.paper_vs_ours(rows, index=["method"], metrics={k: k.upper() for k in "abcdef"},
+                                 tolerance={"a": 0.05})
+    html = report.styled(table).data
+    assert html.count("<table") == 3 and html.count("<caption") == 1 and "#fdd49e" in html
+    narrow = report.paper_vs_ours(rows, index=["method"], metrics={"a": "A", "b": "B"})
+    assert report.styled(narrow).to_html().count("<table") == 1

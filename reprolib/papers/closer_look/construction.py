@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from ...errors import ConfigError
 from ...separation import nearest_other_label
 
 
@@ -20,6 +21,9 @@ def class_distances(x: torch.Tensor, train_x: torch.Tensor, train_y: torch.Tenso
     no_label = torch.full((len(x),), -1)
     for c in range(num_classes):
         members = (train_y == c).nonzero().squeeze(1)
+        if len(members) == 0:
+            raise ConfigError(f"n_train: the {len(train_y)} training images hold no image of class {c}; the "
+                              "construction needs every class (raise n_train)")
         d, i = nearest_other_label(x, no_label, train_x[members], train_y[members], progress=progress,
                                    desc=f"class {c}")
         dist[:, c], index[:, c] = d, members[i]

@@ -219,7 +219,7 @@ class WhiteboxSettings(WhiteboxGrid):
                                                  ge=0.0, le=1.0)
     n_suite: int | None = settings.param(None, "test images of the attack suite (Table 5's other attacks, the "
                                          "robustness profile, Table 6's transfer): the first n_suite of the "
-                                         "evaluation subset", ge=1, none="all", since=True)
+                                         "evaluation subset", ge=1, none="all", since=True, kind="count")
 
 
 @dataclass(frozen=True)
