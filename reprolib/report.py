@@ -44,11 +44,12 @@ def number(value: float | None, digits: int = 2, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
-def mean_sd(mean: float | None, sd: float | None, digits: int = 2) -> str:
-    """"mean ± sd" for a table cell; the mean alone where there is no spread (one seed), "—" where no mean."""
+def mean_sd(mean: float | None, sd: float | None, digits: int = 2, scale: float = 1.0) -> str:
+    """"mean ± sd" (both times ``scale``, e.g. 100 for percent) for a table cell; the mean alone where there is no
+    spread (one seed), "—" where no mean."""
     if mean is None or pd.isna(mean):
         return "—"
-    return number(mean, digits) + ("" if sd is None or pd.isna(sd) else f" ± {number(sd, digits)}")
+    return number(scale * mean, digits) + ("" if sd is None or pd.isna(sd) else f" ± {number(scale * sd, digits)}")
 
 
 def styled(df: pd.DataFrame, digits: int = 2, per_table: int = 2):

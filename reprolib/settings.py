@@ -38,8 +38,8 @@ def param(default: Any = None, doc: str = "", *, ge: float | None = None, gt: fl
     says what ``None`` means for an optional setting (``"all"``: the string ``all`` given by a user is ``None``).
     ``since``: a setting added after records were stored; while at its default it is left out of
     :meth:`Settings.as_dict`, so those records keep their configurations and hashes. ``kind``: ``"count"`` (a
-    number of images, points, ...), ``"steps"`` (of an attack, a training, ...) or ``"seeds"`` (a list of seeds) or
-    ``"audited"`` (the networks audited): what a rehearsal shrinks (:mod:`reprolib.rehearsal`).
+    number of images, points, ...), ``"steps"`` (of an attack, a training, ...) or ``"seeds"`` (a list of seeds),
+    ``"rows"`` (a table's methods) or ``"audited"`` (the networks audited): what a rehearsal shrinks (:mod:`reprolib.rehearsal`).
     """
     meta = {"doc": doc, "ge": ge, "gt": gt, "le": le, "choices": choices, "none": none, "since": since, "kind": kind}
     return field(default=tuple(default) if isinstance(default, list) else default, metadata=meta)
@@ -312,7 +312,7 @@ class Rows(Settings):
     """Which networks a grid trains: every method with ``seeds``, then ``spread_methods`` with ``spread_seeds``."""
     METHODS: ClassVar[Collection[str]] = ()
     archs: tuple[str, ...] = archs(["CNN1"])
-    methods: tuple[str, ...] = param((), "rows of the table (method names)", choices="METHODS")
+    methods: tuple[str, ...] = param((), "rows of the table (method names)", choices="METHODS", kind="rows")
     seeds: tuple[int, ...] = param((0,), "seeds of every method", ge=0, kind="seeds")
     spread_methods: tuple[str, ...] = param((), "methods also trained with the spread seeds", choices="METHODS")
     spread_seeds: tuple[int, ...] = param((), "extra seeds (the seed spread)", ge=0, kind="seeds")

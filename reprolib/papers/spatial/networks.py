@@ -99,8 +99,8 @@ def claims(archs: dict[str, dict]) -> list[dict]:
 
 def params_frame(record: dict) -> pd.DataFrame:
     rows = {a: {"parameters": r["params"], "paper": r["paper_params"], "Δ": r["params"] - r["paper_params"],
-                "MACs (spec)": r["paper_macs"], "natural epoch (s)": r["epoch_seconds_natural"],
-                "PGD-10 epoch (s)": r["epoch_seconds_pgd10"], "equivariance error": r["equivariance_error"],
+                "MACs": r["paper_macs"], "epoch, s": r["epoch_seconds_natural"],
+                "PGD-10 epoch, s": r["epoch_seconds_pgd10"], "equiv. error": r["equivariance_error"],
                 "logit change": r["logits_change"]} for a, r in ((r["arch"], r) for r in record["rows"])}
     return pd.DataFrame.from_dict(rows, orient="index")
 

@@ -404,14 +404,14 @@ def run_surrogates(cfg: dict, profile: str, recompute: bool = False, progress: b
 
 
 def table2_frame(rows: list[dict]) -> pd.DataFrame:
-    """Table 2 with our ψ at the θ grid (to four decimals; the paper-vs-ours table has seven) and the largest
-    |ours − closed form| over the grid: one row per loss."""
+    """Table 2 with our ψ at the θ grid (columns θ = ..., to four decimals; the paper-vs-ours table has seven) and
+    the largest |ours − closed form| over the grid: one row per loss."""
     thetas = sorted({r["theta"] for r in rows})
     out = []
     for name in PHI:
         rs = {r["theta"]: r for r in rows if r["loss"] == name}
         out.append({"loss": name, "φ(α)": PHI_FORMULA[name], "ψ(θ), Table 2": PSI_FORMULA[name],
-                    **{f"ours, θ = {t:g}": f"{rs[t]['psi']:.4f}" for t in thetas},
+                    **{f"θ = {t:g}": f"{rs[t]['psi']:.4f}" for t in thetas},
                     "max error": f"{max(r['abs_error'] for r in rs.values()):.0e}"})
     return pd.DataFrame(out).set_index("loss")
 
