@@ -133,7 +133,7 @@ def audits(profile: str = "cpu", root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def costs(root=None) -> pd.DataFrame:
+def costs(profiles: tuple[str, ...] = ("cpu", "full"), root=None) -> pd.DataFrame:
     """What each stored record cost, as its provenance and rows recorded it (on the machine of its date): per record
     (``artifact`` at cpu, ``artifact@profile`` otherwise), the networks trained, minutes of training, of evaluation
     and of AutoAttack (summed over its networks, each on the threads stated), and the record's wall minutes where it
@@ -143,7 +143,7 @@ def costs(root=None) -> pd.DataFrame:
         if a.holder:
             continue
         for art in (a.id, *a.parts):
-            for profile in ("cpu", "full"):
+            for profile in dict.fromkeys(profiles):
                 rec = results.load(art, profile, root)
                 if rec is None:
                     continue

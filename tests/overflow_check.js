@@ -72,7 +72,7 @@
     // Tables that the reader must scroll sideways to read: a scrolling ancestor narrower than the table's content.
     report.scrolls = [];
     art.querySelectorAll("table").forEach(function (table) {
-      for (var a = table.parentElement; a && a !== art.parentElement; a = a.parentElement) {
+      for (var a = table; a && a !== art.parentElement; a = a.parentElement) {  // the table may scroll itself
         var ox = getComputedStyle(a).overflowX;
         if (ox === "auto" || ox === "scroll") {
           if (a.scrollWidth > a.clientWidth + TOLERANCE) {

@@ -410,7 +410,7 @@ def table2_frame(rows: list[dict]) -> pd.DataFrame:
     out = []
     for name in PHI:
         rs = {r["theta"]: r for r in rows if r["loss"] == name}
-        out.append({"loss": name, "φ(α)": PHI_FORMULA[name], "ψ(θ), Table 2": PSI_FORMULA[name],
+        out.append({"loss": name, "ψ(θ), Table 2": PSI_FORMULA[name],
                     **{f"θ = {t:g}": f"{rs[t]['psi']:.4f}" for t in thetas},
                     "max error": f"{max(r['abs_error'] for r in rs.values()):.0e}"})
     return pd.DataFrame(out).set_index("loss")
