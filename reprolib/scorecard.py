@@ -135,9 +135,9 @@ def audits(profile: str = "cpu", root=None) -> pd.DataFrame:
 
 def costs(profiles: tuple[str, ...] = ("cpu", "full"), root=None) -> pd.DataFrame:
     """What each stored record cost, as its provenance and rows recorded it (on the machine of its date): per record
-    (``artifact`` at cpu, ``artifact@profile`` otherwise), the networks trained, minutes of training, of evaluation
-    and of AutoAttack (summed over its networks, each on the threads stated), and the record's wall minutes where it
-    trains no network."""
+    (``artifact`` at cpu, ``artifact@profile`` otherwise), the networks trained (``nets``), minutes of training, of
+    evaluation and of AutoAttack (summed over its networks, each on ``thr`` threads), and the record's wall minutes
+    where it trains no network."""
     out = []
     for a in sections.catalogue():
         if a.holder:
@@ -150,11 +150,11 @@ def costs(profiles: tuple[str, ...] = ("cpu", "full"), root=None) -> pd.DataFram
                 trained = [r for r in rec["rows"] if isinstance(r, dict) and r.get("train_seconds") is not None]
                 audited = (rec.get("audit") or {}).get("rows") or []
                 minutes = lambda key, rows: sum(r.get(key) or 0 for r in rows) / 60 if rows else None  # noqa: E731
-                out.append({"record": art if profile == "cpu" else f"{art}@{profile}", "networks": len(trained),
+                out.append({"record": art if profile == "cpu" else f"{art}@{profile}", "nets": len(trained),
                             "train": minutes("train_seconds", trained), "eval": minutes("eval_seconds", trained),
                             "AA": minutes("autoattack_seconds", audited),
                             "wall": None if trained else rec["provenance"]["seconds"] / 60,
-                            "threads": rec["provenance"].get("threads"), "date": rec["provenance"]["date"][:10]})
+                            "thr": rec["provenance"].get("threads"), "date": rec["provenance"]["date"][:10]})
     return pd.DataFrame(out)
 
 
