@@ -6,13 +6,14 @@ points; :func:`reprolib.settings.count`) to at most :data:`COUNT` (:data:`GRID_C
 steps; :func:`reprolib.settings.steps`) to at most :data:`STEPS` (0, "off", stays 0), every list of seeds to its
 first (the seed spread to none), a table's methods to its first :data:`ROWS` and the audited ones to the first (the
 training and audit code paths are every method's and every network's; what a GPU run can trip on is the
-architecture, the data and the schedule), the batch to at most :data:`BATCH`, and the learning-rate milestones scaled to the shrunken epochs, in the section's settings and in any
-second grid's overrides (``companion``). Architecture, dataset, optimiser, schedule, threat model, attacks,
+architecture, the data and the schedule), the batch to at most :data:`BATCH`, and the learning-rate milestones
+scaled to the shrunken epochs, in the section's settings and in any second grid's overrides (``companion``). Architecture, dataset, optimiser, schedule, threat model, attacks,
 evaluation, audit and record writing are the paper's. Datasets that this machine does not have are replaced by
 random images of their exact shape and class count (``$REPROLIB_STAND_IN``, :func:`reprolib.data.stand_in`), and the
 records say so in their provenance; a grid on such a stand-in is not audited (a network trained for two epochs on
 two random images is near constant, so AutoAttack spends its whole budget on any image it gets right: four minutes
-for one image on a ResNet-18 here), its training, evaluation and records are. ``tests/test_rehearsal.py`` runs every section this way.
+for one image on a ResNet-18 here), its training, evaluation and records are. ``tests/test_rehearsal.py`` runs
+every section this way.
 """
 from __future__ import annotations
 
@@ -42,8 +43,9 @@ def _shrink(values: dict[str, Any], kinds: dict[str, str], count: int) -> dict[s
     out = {}
     for name, value in values.items():
         kind = kinds.get(name)
-        if kind == "count" and (value is None or value > min(count, AUDITED if name == "n_audit" else count)):
-            out[name] = AUDITED if name == "n_audit" else count
+        limit = AUDITED if name == "n_audit" else count
+        if kind == "count" and (value is None or value > limit):
+            out[name] = limit
         elif kind == "steps" and value and value > STEPS:
             out[name] = STEPS
         elif kind == "seeds" and name == "spread_seeds" and value:
