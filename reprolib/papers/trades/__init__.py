@@ -181,7 +181,7 @@ class Table3Settings(EvalAttack, Training):
     digits: tuple[int, ...] = settings.param([1, 3], "the two MNIST digits (the first labelled −1, the second +1)",
                                              ge=0, le=9)
     lams: tuple[float, ...] = settings.param([2.0, 3.0, 4.0, 5.0], "the weights λ of the robust term (the paper's "
-                                             "first column is λ, not 1/λ)", gt=0.0)
+                                             "first column is λ, not 1/λ)", gt=0.0, kind="rows")
     momentum: float = settings.param(0.9, "SGD momentum", ge=0.0, le=1.0)
     n_test: int | None = settings.count(None, "test images of the two digits (a fixed subset)")
     # AutoAttack on every test image of the two digits
