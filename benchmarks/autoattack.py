@@ -3,7 +3,7 @@ MNIST test images, so that chapters can size their AutoAttack subset (issue 12: 
 chapter's training time).
 
 `python benchmarks/autoattack.py [--n 200 --eps 0.1 --checkpoint PATH --arch SmallCNN --chunk 100 --aa-threads 1
---layouts nhwc,default]`
+--layouts nhwc,default --processes 1,2]`
 
 Without ``--checkpoint`` it trains a robust-ish SmallCNN first (1 natural epoch, then ``--at-epochs``
 epochs of PGD-5 adversarial training at ``--eps``, on ``--n-train`` images; about a minute on 2 cores) and
@@ -13,7 +13,9 @@ saves it to ``--save`` (default ``artifacts/bench_autoattack_<arch>.pt``) for th
 
 AutoAttack's cost grows with the model's robustness: every image that survives APGD-CE goes through the
 targeted APGD and FAB passes (9 target classes each) and 5,000 Square queries, so the script prints the
-robust accuracy and the seconds spent per attack next to the rate. ``--layouts`` runs AutoAttack once per
+robust accuracy and the seconds spent per attack next to the rate. ``--processes 1,2`` runs AutoAttack with its
+chunks in one process, then shared out over two single-threaded processes, and prints the wall-time ratio and
+whether the same images fell to each attack. ``--layouts`` runs AutoAttack once per
 weight layout (``nhwc``: the evaluator's default on the CPU, ``default``: NCHW) and prints both rates. Run on
 a quiet machine (a second heavy process on the 2 cores slows small-batch attacks many-fold).
 """
@@ -69,6 +71,8 @@ def main():
     p.add_argument("--threads", type=int, default=None, help="torch threads (PGD runs one chunk per thread)")
     p.add_argument("--aa-threads", type=int, default=1, help="intra-op threads during AutoAttack (its default)")
     p.add_argument("--layouts", default="nhwc", help="weight layouts AutoAttack runs with: nhwc, default or both")
+    p.add_argument("--processes", default="1", help="process counts AutoAttack's chunks are shared out over, e.g. "
+                   "1,2 (each of one thread; the same images must be found robust)")
     args = p.parse_args()
     if args.save is None and args.checkpoint is None:
         args.save = str(artifacts_dir() / f"bench_autoattack_{args.arch}.pt")
@@ -92,10 +96,12 @@ def main():
     for layout in args.layouts.split(","):
         if layout not in ("nhwc", "default"):
             p.error(f"--layouts: unknown layout {layout!r} (nhwc, default)")
-        rec = autoattack_accuracy(model, xt, yt, eps=args.eps, chunk=args.chunk, seed=0, threads=args.aa_threads,
-                                  channels_last=layout == "nhwc")
-        rows.append((f"AutoAttack {layout} ({rec['threads']} thr)", rec["robust_acc"], rec["seconds"]))
-        recs[layout] = rec
+        for procs in (int(v) for v in args.processes.split(",")):
+            rec = autoattack_accuracy(model, xt, yt, eps=args.eps, chunk=args.chunk, seed=0, threads=args.aa_threads,
+                                      channels_last=layout == "nhwc", processes=procs)
+            name = f"{layout}, {rec.get('processes', 1)} proc"
+            rows.append((f"AutoAttack {name} ({rec['threads']} thr)", rec["robust_acc"], rec["seconds"]))
+            recs[name] = rec
     print(f"{'attack':<26}{'robust acc':>11}{'seconds':>10}{'img/s':>10}")
     for name, acc, s in rows:
         print(f"{name:<26}{acc:>11.3f}{s:>10.1f}{args.n / s:>10.2f}")
@@ -106,7 +112,12 @@ def main():
               + ", ".join(f"{a} {v:.1f}" for a, v in rec["seconds_per_attack"].items()))
         if rec["flags"]:
             print(f"AutoAttack ({layout}) flags: " + " | ".join(rec["flags"]))
-    rec = next(iter(recs.values()))
+    first = next(iter(recs.values()))
+    for name, rec in list(recs.items())[1:]:
+        same = rec["robust_acc_after"] == first["robust_acc_after"]
+        print(f"AutoAttack ({name}) wall time: {first['seconds'] / rec['seconds']:.2f}x the first run's; "
+              f"robust accuracy after every attack {'the same' if same else 'DIFFERENT'}")
+    rec = first
     per_img = rec["seconds"] / args.n
     print(f"AutoAttack / PGD-40 time: {rec['seconds'] / rows[1][2]:.1f}x; at this robustness 500 images take "
           f"~{500 * per_img / 60:.1f} min, 1,000 ~{1000 * per_img / 60:.1f} min, "

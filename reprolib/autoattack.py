@@ -36,9 +36,13 @@ APGD-T, 9 x 100 FAB-T and up to 5,000 Square queries: roughly 100 times PGD-40),
 than the images still robust. On the CPU it runs with ``threads=1`` intra-op thread by default (restored
 afterwards): measured on this project's 2 cores while other jobs ran (load 3.5-5), APGD-T on 20 images
 took 8 s with one thread and 67-88 s with two, APGD-CE on 100 images 27 s and 110-135 s, with the same
-results (two threads spend their time waiting on each other). On a quiet machine two threads may be
-faster (not measured: ``benchmarks/autoattack.py --aa-threads 2``). Threads cannot spread the attacks
-over cores without losing determinism (the package reseeds the one global generator).
+results (two threads spend their time waiting on each other). Threads cannot spread the attacks over cores
+without losing determinism (the package reseeds the one global generator), processes can: on the CPU the chunks
+are shared out over forked workers of one thread each (``processes``; by default one per intra-op thread the
+caller was given, so a `sweep` worker of one thread attacks alone and a job given both cores uses both). Each
+chunk is one AutoAttack batch whichever process attacks it, so the robust images, the per-attack counts and the
+flags are those of a run in one process (a test checks it); ``benchmarks/autoattack.py --processes`` measures
+the gain.
 
 Layout: on the CPU the attacks run on a copy of the model with NHWC ("channels last") weights, as the training
 loop trains (``models.to_channels_last``): the same function up to float rounding, and faster. Measured on a
@@ -55,6 +59,7 @@ from __future__ import annotations
 import copy
 import importlib.metadata
 import logging
+import multiprocessing as mp
 import time
 from contextlib import contextmanager
 
@@ -166,11 +171,14 @@ def _threads(device: torch.device, threads: int | None):
     return limited_threads(threads if device.type == "cpu" else None)
 
 
-def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, progress, threads, channels_last):
+def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, progress, threads, channels_last,
+              processes=None):
     """The run behind :func:`autoattack_accuracy`: ``(record, robust)`` with a per-image boolean mask."""
     aa_norm, attacks_list = _check(eps, norm, version, attacks_list, seed, chunk, n, x, y)
     if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
         raise ConfigError(f"threads={threads!r} must be None or an integer >= 1")
+    if processes is not None and (not isinstance(processes, int) or isinstance(processes, bool) or processes < 1):
+        raise ConfigError(f"processes={processes!r} must be None or an integer >= 1")
     x, y = (x[:n], y[:n]) if n is not None else (x, y)
     if isinstance(model, nn.parallel.DistributedDataParallel):
         model = model.module  # as attacks.maximize: no gradient synchronisation in an evaluation
@@ -180,14 +188,101 @@ def _evaluate(model, x, y, *, eps, norm, version, attacks_list, n, seed, chunk, 
         nhwc = copy.deepcopy(model)  # the caller's model keeps its layout
         if to_channels_last(nhwc):
             model, layout = nhwc, "channels_last"
+    if device.type != "cpu" or len(x) <= chunk:
+        processes = 1
+    elif processes is None:
+        processes = torch.get_num_threads()  # the cores this process was given, one single-threaded worker on each
     with _threads(device, threads):
         record, robust = _run(model, x, y, eps=eps, aa_norm=aa_norm, version=version, attacks_list=attacks_list,
-                              seed=seed, chunk=chunk, progress=progress, device=device)
+                              seed=seed, chunk=chunk, progress=progress, device=device,
+                              processes=min(processes, -(-len(x) // chunk)))
     return {**record, "memory_format": layout}, robust
 
 
-def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progress, device):
+def _autoattack(model, *, eps, aa_norm, version, attacks_list, seed, device):
+    """The package's attack object, with the names of the attacks to run (``version`` "apgd": the standard
+    version's first two)."""
     from pyautoattack import AutoAttack
+
+    aa = AutoAttack(model, norm=aa_norm, eps=float(eps), version="standard" if version == "apgd" else version,
+                    device=device, seed=seed, attacks=attacks_list)
+    aa.verbose = False
+    return aa, [a for a in aa.attacks_to_run if version != "apgd" or a in STANDARD_APGD]
+
+
+def _attack_chunk(model, aa, names, xc, yc, *, eps, aa_norm, device, status=None) -> dict:
+    """One AutoAttack batch: each attack of ``names`` on the images of the chunk still robust (a function of the
+    model, the chunk and the seed: every attack reseeds)."""
+    xc, yc = xc.to(device), yc.to(device)
+    ok = metrics.predict(model, xc) == yc
+    clean = ok.cpu().clone()
+    x_adv = xc.clone()
+    broken, spent = dict.fromkeys(names, 0), dict.fromkeys(names, 0.0)
+    for name in names:
+        idx = ok.nonzero().flatten()
+        if eps == 0 or len(idx) == 0:
+            break  # eps = 0: the ball is {x}; nothing left to attack
+        aa.attacks_to_run = [name]
+        if status is not None:
+            status(f"{name} on {len(idx)} of {len(xc)} images")
+        ta = time.perf_counter()
+        adv, _ = aa.run_standard_evaluation(xc[idx], yc[idx], batch_size=len(idx))
+        spent[name] += time.perf_counter() - ta
+        adv = adv.to(device)
+        still = metrics.predict(model, adv) == yc[idx]
+        x_adv[idx[~still]] = adv[~still]
+        broken[name] += int((~still).sum())
+        ok[idx[~still]] = False
+    pert = float(_perturbation(x_adv, xc, aa_norm).max()) if len(xc) else 0.0
+    return {"clean": clean, "robust": ok.cpu(), "max_perturbation": pert, "broken": broken, "spent": spent}
+
+
+# What a forked worker of :func:`_run` attacks (set in the parent just before the fork, read by the workers).
+_FORKED: dict = {}
+
+
+def _forked_chunk(bounds: tuple[int, int]) -> dict:
+    """One chunk in a forked, single-threaded worker; its AutoAttack object and flag handler are made once per
+    worker (the flags it has seen so far come back with every chunk)."""
+    s = _FORKED
+    if "aa" not in s:
+        torch.set_num_threads(1)
+        s["aa"], s["names"] = _autoattack(s["model"], **s["aa_args"])
+        s["flags"] = _Flags()
+        logger = logging.getLogger("auto-attack")
+        logger.addHandler(s["flags"])
+        logger.propagate = False
+    i, j = bounds
+    out = _attack_chunk(s["model"], s["aa"], s["names"], s["x"][i:j], s["y"][i:j], eps=s["aa_args"]["eps"],
+                        aa_norm=s["aa_args"]["aa_norm"], device=s["aa_args"]["device"])
+    return {**out, "flags": list(s["flags"].messages)}
+
+
+def _chunks(model, x, y, *, processes, aa_args, chunk, bar, flags):
+    """Every chunk's result, in order: one after the other here, or over ``processes`` forked single-threaded
+    workers (the same results: each chunk is one AutoAttack batch, whichever process attacks it)."""
+    bounds = [(i, min(i + chunk, len(x))) for i in range(0, len(x), chunk)]
+    if processes > 1 and len(bounds) > 1 and aa_args["device"].type == "cpu":
+        _FORKED.clear()
+        _FORKED.update(model=model, x=x, y=y, aa_args=aa_args)
+        try:
+            with mp.get_context("fork").Pool(min(processes, len(bounds))) as pool:
+                for (i, j), out in zip(bounds, pool.imap(_forked_chunk, bounds)):
+                    for msg in out.pop("flags"):
+                        flags.emit(logging.makeLogRecord({"msg": msg, "levelno": logging.WARNING}))
+                    bar.set_postfix_str(f"{processes} processes; images {i}-{j - 1} done")
+                    yield i, out
+        finally:
+            _FORKED.clear()
+        return
+    aa, names = _autoattack(model, **aa_args)
+    for i, j in bounds:
+        status = lambda text, i=i, j=j: bar.set_postfix_str(f"{text} {i}-{j - 1}")  # noqa: E731
+        yield i, _attack_chunk(model, aa, names, x[i:j], y[i:j], eps=aa_args["eps"], aa_norm=aa_args["aa_norm"],
+                               device=aa_args["device"], status=status)
+
+
+def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progress, device, processes):
     from pyautoattack import checks as aa_checks
 
     t0 = time.perf_counter()
@@ -195,48 +290,32 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
     clean = torch.zeros(len(x), dtype=torch.bool)
     max_pert = 0.0
     logger = logging.getLogger("auto-attack")
+    aa_args = {"eps": eps, "aa_norm": aa_norm, "version": version, "attacks_list": attacks_list, "seed": seed,
+               "device": device}
     with attacks.eval_mode(model), _rng_preserved(device), _captured(logger) as flags:
-        aa = AutoAttack(model, norm=aa_norm, eps=float(eps), version="standard" if version == "apgd" else version,
-                        device=device, seed=seed, attacks=attacks_list)
-        aa.verbose = False
-        names = [a for a in aa.attacks_to_run if version != "apgd" or a in STANDARD_APGD]
         with torch.no_grad():
             n_cls = model(x[:1].to(device)).shape[1]
         if version in ("standard", "apgd", "plus") and n_cls < 10:
             raise ConfigError(f"version={version!r} needs 10 classes (APGD-T and FAB-T aim at 9 targets), this model "
                               f"has {n_cls}: use version='custom'"
                               + (f" with attacks={list(TWO_CLASS_ATTACKS)}" if n_cls == 2 else ""))
-        broken = {a: 0 for a in names}
-        spent = {a: 0.0 for a in names}
+        aa, names = _autoattack(model, **aa_args)
+        broken = dict.fromkeys(names, 0)
+        spent = dict.fromkeys(names, 0.0)
         bar = tqdm(total=len(x), desc=f"AutoAttack {version} {aa_norm} eps={eps:g}", unit="img",
                    disable=not progress, leave=False)
         try:
-            for i in range(0, len(x), chunk):
-                xc, yc = x[i:i + chunk].to(device), y[i:i + chunk].to(device)
-                ok = (metrics.predict(model, xc) == yc)
-                clean[i:i + len(xc)] = ok.cpu()
-                x_adv = xc.clone()
+            for i, out in _chunks(model, x, y, processes=processes, aa_args=aa_args, chunk=chunk, bar=bar,
+                                  flags=flags):
+                n_chunk = len(out["clean"])
+                clean[i:i + n_chunk], robust[i:i + n_chunk] = out["clean"], out["robust"]
+                max_pert = max(max_pert, out["max_perturbation"])
                 for name in names:
-                    idx = ok.nonzero().flatten()
-                    if eps == 0 or len(idx) == 0:
-                        break  # eps = 0: the ball is {x}; nothing left to attack
-                    aa.attacks_to_run = [name]
-                    bar.set_postfix_str(f"{name} on {len(idx)} of images {i}-{i + len(xc) - 1}")
-                    ta = time.perf_counter()
-                    adv, _ = aa.run_standard_evaluation(xc[idx], yc[idx], batch_size=len(idx))
-                    spent[name] += time.perf_counter() - ta
-                    adv = adv.to(device)
-                    still = metrics.predict(model, adv) == yc[idx]
-                    x_adv[idx[~still]] = adv[~still]
-                    broken[name] += int((~still).sum())
-                    ok[idx[~still]] = False
-                robust[i:i + len(xc)] = ok.cpu()
-                if len(xc):
-                    max_pert = max(max_pert, float(_perturbation(x_adv, xc, aa_norm).max()))
-                bar.update(len(xc))
-                bar.set_postfix_str(f"robust so far {robust[:i + len(xc)].float().mean():.3f}")
+                    broken[name] += out["broken"][name]
+                    spent[name] += out["spent"][name]
+                bar.update(n_chunk)
+                bar.set_postfix_str(f"robust so far {robust[:i + n_chunk].float().mean():.3f}")
         finally:
-            aa.attacks_to_run = names
             bar.close()
         after, left = {}, int(clean.sum())
         for name in names:
@@ -254,7 +333,8 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
         "clean_acc": int(clean.sum()) / len(x), "robust_acc": int(robust.sum()) / len(x),
         "robust_acc_after": after, "seconds_per_attack": {a: round(t, 3) for a, t in spent.items()},
         "max_perturbation": max_pert, "flags": list(flags.messages),
-        "device": str(device), "threads": torch.get_num_threads(),
+        "device": str(device), "threads": 1 if processes > 1 else torch.get_num_threads(),
+        **({"processes": processes} if processes > 1 else {}),
         "seconds": round(seconds, 3), "images_per_s": round(len(x) / seconds, 3) if seconds > 0 else None,
     }
     if progress:
@@ -266,7 +346,7 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
 def autoattack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float, norm: str = "Linf",
                         version: str = "standard", attacks: list[str] | None = None, n: int | None = None,
                         seed: int = 0, chunk: int = 100, threads: int | None = 1, channels_last: bool | None = None,
-                        progress: bool = True) -> dict:
+                        processes: int | None = None, progress: bool = True) -> dict:
     """AutoAttack robust accuracy of ``model`` on the first ``n`` of ``(x, y)`` (all if ``None``).
 
     ``version``: "standard" (APGD-CE, APGD-T, FAB-T, Square; RobustBench's), "plus", "rand" (for
@@ -276,11 +356,14 @@ def autoattack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, e
     accuracy after the attacks up to and including ``a``; ``flags`` holds the warnings of AutoAttack's
     checks (zero gradients, randomness, Square beating the white-box attacks, ...). ``threads``: intra-op
     threads on the CPU during the run (restored afterwards; ``None`` keeps the current setting), see the
-    module docstring. ``channels_last``: attack a copy of the model with NHWC weights (``None``: on the CPU
+    module docstring. ``processes``: on the CPU, the chunks are shared out over this many forked workers of one
+    thread each (``None``: as many as the caller's intra-op threads, i.e. the cores it was given; the same
+    result, see the module docstring). ``channels_last``: attack a copy of the model with NHWC weights (``None``: on the CPU
     only, where it is faster), see the module docstring.
     """
     record, _ = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=attacks, n=n, seed=seed,
-                          chunk=chunk, progress=progress, threads=threads, channels_last=channels_last)
+                          chunk=chunk, progress=progress, threads=threads, channels_last=channels_last,
+                          processes=processes)
     return record
 
 
@@ -315,7 +398,7 @@ def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
                          pgd_step_size: float, norm: str = "Linf", version: str = "standard",
                          attacks: list[str] | None = None, n: int | None = None, seed: int = 0, chunk: int = 100,
                          threads: int | None = 1, batch_size: int = 200, channels_last: bool | None = None,
-                         progress: bool = True) -> dict:
+                         processes: int | None = None, progress: bool = True) -> dict:
     """PGD and AutoAttack accuracy on the same images (the first ``n`` of ``(x, y)``), and their gap
     (``version`` and ``attacks`` as in :func:`autoattack_accuracy`).
 
@@ -334,7 +417,8 @@ def robust_accuracy_pair(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, 
                          seed=seed, batch_size=batch_size, progress=progress)
     pgd_seconds = time.perf_counter() - t0
     record, aa_ok = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=attacks, n=None, seed=seed,
-                              chunk=chunk, progress=progress, threads=threads, channels_last=channels_last)
+                              chunk=chunk, progress=progress, threads=threads, channels_last=channels_last,
+                              processes=processes)
     pgd_acc, aa_acc = int(pgd_ok.sum()) / len(x), int(aa_ok.sum()) / len(x)
     return {
         "n": len(x), "eps": float(eps), "norm": aa_norm, "seed": seed,

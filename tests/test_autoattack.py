@@ -228,3 +228,18 @@ def test_the_apgd_version_is_the_standard_versions_first_two_attacks(at_model, m
     assert cheap["robust_acc_after"] == {a: full["robust_acc_after"][a] for a in ("apgd-ce", "apgd-t")}
     assert cheap["clean_acc"] > cheap["robust_acc"] > 0  # some images fell and some held: not vacuous
     assert cheap["robust_acc"] == full["robust_acc"]
+
+
+def test_chunks_shared_out_over_processes_find_the_same_images(at_model, mnist_small):
+    """On the CPU AutoAttack's chunks can go to forked single-threaded workers (both cores): each chunk is one
+    AutoAttack batch whichever process attacks it, so the images found robust after every attack are the same."""
+    from reprolib.autoattack import _evaluate
+
+    _, _, xt, yt = mnist_small
+    kw = dict(eps=EPS, norm="Linf", version="custom", attacks_list=["apgd-ce", "apgd-t", "square"], n=24, seed=0,
+              chunk=8, progress=False, threads=1, channels_last=None)
+    (one, mask_one), (three, mask_three) = (_evaluate(at_model, xt, yt, processes=p, **kw) for p in (1, 3))
+    assert "processes" not in one and three["processes"] == 3
+    assert torch.equal(mask_one, mask_three) and one["robust_acc_after"] == three["robust_acc_after"]
+    assert one["clean_acc"] > one["robust_acc"] > 0  # some images fell and some held: not vacuous
+    assert one["flags"] == three["flags"]
