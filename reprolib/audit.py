@@ -130,9 +130,9 @@ def gap_lines(audit_summary: dict, most: int = 8) -> list[str]:
         gaps = [100 * r["gap"] for r, _, _ in flagged]
         tops = {t: sum(top == t for _, top, _ in flagged) for t in dict.fromkeys(top for _, top, _ in flagged)}
         return [f"{len(flagged)} of the {len(audit_summary['rows'])} audited networks, gaps "
-                f"{min(gaps):+.1f} to {max(gaps):+.1f} points (each in the table below); most of each gap is found "
+                f"{min(gaps):+.1f} to {max(gaps):+.1f} points (each in the table below), most of each gap found "
                 "by " + ", ".join(f"{t} ({n} network{'s' if n > 1 else ''})" for t, n in tops.items())]
-    return [f"{label(r)}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%; "
+    return [f"{label(r)}: PGD {100 * r['pgd_acc']:.1f}%, AutoAttack {100 * r['autoattack_acc']:.1f}%, "
             f"most of the {100 * r['gap']:.1f}-point gap is found by {top} ({100 * drop:.1f} points)"
             for r, top, drop in flagged]
 
@@ -196,46 +196,55 @@ def unaudited(record: dict, audit_summary: dict | None = None) -> list[str]:
 _STANDARD = ("apgd-ce", "apgd-t", "fab-t", "square")
 _NAMES = {"apgd-ce": "APGD-CE", "apgd-t": "APGD-T", "fab-t": "FAB-T", "fab": "FAB", "square": "Square",
           "apgd-dlr": "APGD-DLR"}
+NONE = "none"  # the value of a fact that has nothing to list
 
 
-def _version_words(rows: list[dict]) -> str:
-    """Which of AutoAttack's attacks the audited rows ran (the keys of ``autoattack_after``), in words."""
-    ran = list(dict.fromkeys(a for r in rows for a in r["autoattack_after"]))
-    names = [_NAMES.get(a, a) for a in ran]
-    listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-    if tuple(ran) == _STANDARD:
-        return f"in its standard version ({listed}, Croce & Hein's own code)"
-    if tuple(ran) == TWO_CLASS_ATTACKS:
-        return (f"in the attacks its code defines for two classes ({listed}; the standard version's APGD-T and "
-                "FAB-T need ten classes)")
-    return f"({listed}, Croce & Hein's own code)"
+def _attacks(rows: list[dict]) -> str:
+    """Which of AutoAttack's attacks the audited rows ran (the keys of ``autoattack_after``), and which version that
+    is when it is one: a fact for the page's text."""
+    ran = tuple(dict.fromkeys(a for r in rows for a in r["autoattack_after"]))
+    names = ", ".join(_NAMES.get(a, a) for a in ran)
+    kind = {_STANDARD: "the standard version", TWO_CLASS_ATTACKS: "the attacks defined for two classes",
+            _STANDARD[:2]: "the standard version's first two"}.get(ran)
+    return f"{kind}: {names}" if kind else names
 
 
-def paragraph(audit_summary: dict | None, n_audit: int | None, table: str = "this page",
-              record: dict | None = None) -> Markdown:
-    """The page's words on its audit, from its numbers: which models AutoAttack checked, on how many images,
-    the largest PGD − AutoAttack gap, which attack found the points PGD missed where a gap is flagged, and, given
-    the table's ``record``, which of its robust models (:func:`robust_rows`) were not audited. ``table`` names the
-    page that explains the checks (MyST, e.g. a ``{doc}`` link)."""
-    audited = (audit_summary or {}).get("rows", [])
-    if not audited:
-        return Markdown("This profile audits none of these networks with AutoAttack: the numbers above are PGD "
-                        f"only (see {table} for the audit's cost on this machine and what it checks).")
-    missing = unaudited(record or {}, audit_summary)
-    rest = (f" Not audited in this configuration, so their robust accuracy is PGD's only: {'; '.join(missing)}."
-            if missing else "")
-    names = (", ".join(label(r) for r in audited) + (" is" if len(audited) == 1 else " are") if len(audited) <= 3
-             else f"the {len(audited)} networks of the table below are")
-    text = (f"PGD can overstate robustness when a network's gradients are uninformative, so {names} also "
-            f"attacked with AutoAttack {_version_words(audited)} and with this table's PGD, on "
-            + (f"the same first {n_audit} test images of the evaluation subset" if n_audit else
-               "every test image of the evaluation subset, the same for both")
-            + f"; {table} explains the checks. The largest PGD − AutoAttack gap is "
-            f"{100 * audit_summary['max_gap']:+.1f} points.")
-    flagged = gap_lines(audit_summary)
-    text += (f" ⚠ Gaps above {100 * audit_summary['gap_warning']:g} points, flagged here and on the scorecard "
-             "(for these networks AutoAttack's accuracy is the one to quote):\n\n"
-             + "".join(f"- {line}\n" for line in flagged) + "\n" if flagged else
-             f" No gap is above {100 * audit_summary['gap_warning']:g} points, the threshold at which the page and "
-             "the scorecard flag one.")
-    return Markdown(text + (rest.strip() if flagged else rest))
+def facts(*audits: tuple[str | None, dict | None, dict | None, int | None]) -> dict[str, str]:
+    """What a page says about its audit, as values for its text (``book/snippets/audit.md``, glued by
+    :func:`glue_facts`): which networks were audited, with which attacks, on which images, which robust networks of
+    the table were not (:func:`unaudited`), the largest PGD − AutoAttack gap and the flagged ones (:func:`gap_lines`).
+    Each of ``audits`` is ``(name, record, audit_summary, n_audit)``: the table's record, its audit (default the
+    record's own) and the number of images audited (``None``: all); ``name`` (e.g. a dataset) labels its values when a
+    page shows more than one grid's audit."""
+    parts = []
+    for name, record, summary, n_audit in audits:
+        summary = (record or {}).get("audit") if summary is None else summary
+        rows = (summary or {}).get("rows", [])
+        parts.append((f"{name}: " if name and len(audits) > 1 else "", record or {}, summary or {}, rows, n_audit))
+    audited = [r for *_, rows, _ in parts for r in rows]
+
+    def each(value) -> str:
+        said = [f"{tag}{v}" for tag, record, summary, rows, n in parts if (v := value(record, summary, rows, n))]
+        return "; ".join(said) or NONE
+
+    gaps = [s["max_gap"] for _, _, s, rows, _ in parts if rows]
+    return {
+        "networks": each(lambda _r, _s, rows, _n: ", ".join(label(r) for r in rows) if len(rows) <= 4 else
+                         f"the {len(rows)} networks of the table below"),
+        "attacks": _attacks(audited) if audited else NONE,
+        "images": each(lambda _r, _s, rows, n: rows and (f"the first {n} test images of the evaluation subset" if n
+                                                         else "every test image of the evaluation subset")),
+        "unaudited": each(lambda record, summary, _rows, _n: "; ".join(unaudited(record, summary))),
+        "max_gap": f"{100 * max(gaps):+.1f} points" if gaps else NONE,
+        "threshold": f"{100 * next((s['gap_warning'] for *_, s, rows, _ in parts if rows), GAP_WARNING):g}",
+        "flagged": each(lambda _r, summary, rows, _n: rows and "; ".join(gap_lines(summary))),
+    }
+
+
+def glue_facts(values: dict[str, str]) -> None:
+    """Glue :func:`facts` under the keys ``audit-<fact>`` that ``book/snippets/audit.md`` reads (a page includes
+    that text where it speaks of its audit)."""
+    from myst_nb import glue
+
+    for key, value in values.items():
+        glue(f"audit-{key.replace('_', '-')}", value, display=False)

@@ -138,25 +138,32 @@ def test_the_page_names_the_robust_models_left_unaudited_and_lists_flagged_gaps(
                "max_gap": 0.004, "gap_warning": 0.02}
     # robust means trained against an adversary: neither the natural nor the augmented-only models count
     assert audit.unaudited(record, summary) == ["Net TRADES(1/λ=1) (seed 1)", "Net TRADES(1/λ=6) (seeds 0, 1)"]
-    text = audit.paragraph(summary, 500, record=record).data
-    assert "Net TRADES(1/λ=1) (seed 0) is also attacked" in text and "No gap is above 2 points" in text
-    assert text.endswith("PGD's only: Net TRADES(1/λ=1) (seed 1); Net TRADES(1/λ=6) (seeds 0, 1).")
+    said = audit.facts((None, record, summary, 500))
+    assert said == {"networks": "Net TRADES(1/λ=1) (seed 0)", "attacks": "the standard version's first two: APGD-CE, "
+                    "APGD-T", "images": "the first 500 test images of the evaluation subset",
+                    "unaudited": "Net TRADES(1/λ=1) (seed 1); Net TRADES(1/λ=6) (seeds 0, 1)", "max_gap": "+0.4 points",
+                    "threshold": "2", "flagged": "none"}
     full = {**record, "rows": rows[:4] + [{"arch": "Net", "method": "TRADES(1/λ=1)", "seed": 0}]}
-    assert "Not audited" not in audit.paragraph(summary, 500, record=full).data
+    assert audit.facts((None, full, summary, None))["unaudited"] == "none"
+    assert audit.facts((None, full, summary, None))["images"] == "every test image of the evaluation subset"
     # methods sharing their unaudited seeds are named together; without an audit summary, the record's own
     assert audit.unaudited(record) == ["Net TRADES(1/λ=1), TRADES(1/λ=6) (seeds 0, 1)"]
     assert audit.unaudited({**record, "audit": summary}) == audit.unaudited(record, summary)
-    # a flagged gap is a list item naming the attack that found it
+    # a flagged gap names the attack that found it
     summary["rows"][0].update(gap=0.034, pgd_acc=0.724)
     summary["max_gap"] = 0.034
-    text = audit.paragraph(summary, 500, record=record).data
-    assert "\n- Net TRADES(1/λ=1) (seed 0): PGD 72.4%, AutoAttack 69.0%; most of the 3.4-point gap is found by " \
-           "apgd-ce (2.4 points)\n" in text
-    assert "\n\nNot audited in this configuration" in text
+    said = audit.facts((None, record, summary, 500))
+    assert said["flagged"] == ("Net TRADES(1/λ=1) (seed 0): PGD 72.4%, AutoAttack 69.0%, most of the 3.4-point gap is "
+                               "found by apgd-ce (2.4 points)") and said["max_gap"] == "+3.4 points"
+    # two grids on one page: each value says which grid it is; a grid without an audit adds nothing to the lists
+    two = audit.facts(("MNIST", record, summary, 500), ("CIFAR-10", {"rows": []}, {"rows": []}, 100))
+    assert two["networks"] == "MNIST: Net TRADES(1/λ=1) (seed 0)" and two["max_gap"] == "+3.4 points"
+    # nothing audited: every list says so
+    assert set(audit.facts((None, {"rows": []}, None, 20)).values()) == {"none", "2"}
     # many flagged networks: one line for all of them, the attacks counted
     many = {**summary, "rows": [{**summary["rows"][0], "seed": k, "gap": 0.021 + k / 100} for k in range(9)]}
     assert audit.gap_lines(many) == ["9 of the 9 audited networks, gaps +2.1 to +10.1 points (each in the table "
-                                     "below); most of each gap is found by apgd-ce (9 networks)"]
+                                     "below), most of each gap found by apgd-ce (9 networks)"]
     assert len(audit.gap_lines(many, most=9)) == 9
     assert list(audit.styled(summary).data.columns[:4]) == ["clean", "PGD", "AA", "PGD − AA"]
     assert audit.styled({"rows": []}) is None
