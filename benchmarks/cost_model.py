@@ -75,7 +75,7 @@ def predict(section: str, profile: str, cache: dict) -> list[dict]:
     """Per network of the section's main grid at ``profile``: predicted seconds of training, evaluation and audit."""
     spec = sections.get(section)
     method_grid = spec.sweep.grids[0]
-    cfg = profiles.resolve(section, profile)
+    cfg = spec.sweep.as_grid(profiles.resolve(section, profile))
     audited = set(method_grid.audited(cfg))
     out = []
     for arch, method, seed in grid.grid(cfg):

@@ -34,7 +34,7 @@ def step_forwards(loss) -> int:
 def estimate(section: str, f_of: dict) -> list[dict]:
     """Per network of each of the section's grids at `paper`: forward passes of training, evaluation and audit."""
     spec = sections.get(section)
-    cfg0 = profiles.resolve(section, "paper")
+    cfg0 = spec.sweep.as_grid(profiles.resolve(section, "paper"))
     second = [f.name for f in fields(spec.settings) if f.metadata.get("overrides")]
     parts = grid.variants(cfg0, second[0]) if second else [cfg0]
     out = []

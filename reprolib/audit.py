@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from IPython.display import Markdown
 
+from . import losses
 from .autoattack import TWO_CLASS_ATTACKS, robust_accuracy_pair
 from .claims import claim
 from .masking import GAP_WARNING, masking_checks
@@ -168,7 +169,7 @@ def robust_rows(record: dict) -> list[dict]:
     models."""
     specs = (record.get("config") or {}).get("method_specs") or {}
     return [r for r in record.get("rows") or [] if r.get("adversarially_trained")
-            or specs.get(r.get("method"), {}).get("method", "natural") != "natural"]
+            or not losses.METHODS[specs.get(r.get("method"), {}).get("method", "natural")].natural]
 
 
 def unaudited_rows(record: dict, audit_summary: dict | None = None) -> list[dict]:

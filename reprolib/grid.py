@@ -248,9 +248,11 @@ class MethodGrid:
             return {}
         return dict(self.paper.get(arch, {}).get(method, {}))
 
-    def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
-        """Train and evaluate every (arch, method, seed), each stored as soon as it finishes (resumable)."""
-        rows, audits, labels = [], [], []
+    def stored_runs(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True,
+                    row: Callable[[dict], dict] = lambda rec: rec):
+        """Every (arch, method, seed) trained and evaluated, its network kept at a kept budget (:mod:`reprolib.zoo`)
+        and, if audited, its audit attached, each stored as soon as it finishes (resumable). Yields ``(arch,
+        method, seed, row(run record), audit or None)``; the audit's ``same_model`` check compares with that row."""
         to_audit = set(self.audited(cfg))
         for arch, method, seed in grid(cfg):
             config = self.run_config(cfg, arch, method, seed)
@@ -258,25 +260,37 @@ class MethodGrid:
                                      compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
             zoo.keep(self.store, profile, config, lambda: self.trained(cfg, arch, method, seed, progress)[0],
                      arch=arch, method=method, seed=seed)
-            row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
-            # the last epoch's mean training loss terms (a network that did not fit shows here first)
-            row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
-            row["paper"] = self.paper_values(cfg, arch, method)
-            curve = [{"epoch": e["epoch"], "clean": e["curve_clean"], "pgd": e["curve_pgd"]}
-                     for e in rec.get("history") or [] if "curve_clean" in e]
-            if curve:  # the network's training curve (curve_n > 0): was it still climbing when training stopped?
-                row["curve"] = curve
+            shown = row(rec)
+            found = None if (arch, method, seed) not in to_audit else results.attach(
+                self.store, profile=profile, config=config, key="audit", attachment=self.audit_config(cfg),
+                recompute=recompute, compute=lambda: self._audit(cfg, arch, method, seed, shown, progress))
+            yield arch, method, seed, shown, found
+
+    def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
+        """Train and evaluate every (arch, method, seed), each stored as soon as it finishes (resumable)."""
+        rows, audits, labels = [], [], []
+        for arch, method, seed, row, found in self.stored_runs(cfg, profile, recompute, progress,
+                                                               lambda rec: self._row(cfg, rec)):
             rows.append(row)
-            if (arch, method, seed) in to_audit:
-                audits.append(results.attach(
-                    self.store, profile=profile, config=config, key="audit",
-                    attachment=self.audit_config(cfg), recompute=recompute,
-                    compute=lambda: self._audit(cfg, arch, method, seed, row, progress)))
+            if found is not None:
+                audits.append(found)
                 labels.append({"arch": arch, "method": method, "seed": seed})
         return {"rows": rows, "claims": self.claims(rows), "seeds": sorted({r["seed"] for r in rows}),
                 "audit": audit.summary(audits, labels),
                 "status": "partial" if profile != "paper" else "reproduced",
                 "notes": self.notes(cfg) if callable(self.notes) else self.notes.format(**cfg)}
+
+    def _row(self, cfg: dict, rec: dict) -> dict:
+        """A table row from a run record: the row keys, the last epoch's loss terms, the paper's values, the
+        curve."""
+        row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
+        # the last epoch's mean training loss terms (a network that did not fit shows here first)
+        row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
+        row["paper"] = self.paper_values(cfg, rec["arch"], rec["method"])
+        curve = curve_of(rec)
+        if curve:  # the network's training curve (curve_n > 0): was it still climbing when training stopped?
+            row["curve"] = curve
+        return row
 
     def run(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
         """The table's one record, merged from its stored runs (training those that are missing)."""
@@ -306,6 +320,12 @@ class MethodGrid:
                 s[f"{k}_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else None
             out.append(s)
         return out
+
+
+def curve_of(rec: dict) -> list[dict]:
+    """A run record's training curve (clean and PGD accuracy after every epoch; empty without ``curve_n``)."""
+    return [{"epoch": e["epoch"], "clean": e["curve_clean"], "pgd": e["curve_pgd"]}
+            for e in rec.get("history") or [] if "curve_clean" in e]
 
 
 def curve_figure(rows: list[dict], n: int, eval_steps: int):

@@ -51,6 +51,7 @@ class Loss:
     under it in :data:`METHODS`."""
 
     name: ClassVar[str | None] = None
+    natural: ClassVar[bool] = False  # training without an adversary or a robustness term (the audit skips it)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -71,6 +72,7 @@ class Loss:
 @dataclass
 class Natural(Loss):
     name = "natural"
+    natural = True
 
     def __call__(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor):
         loss = F.cross_entropy(model(x), y)
@@ -142,6 +144,7 @@ class Hinge(Loss):
     """Binary hinge loss, mean max(0, 1 − y f(x)), for a scalar-score model and labels ±1."""
 
     name = "hinge"
+    natural = True
 
     def __call__(self, model, x, y):
         loss = F.relu(1 - y * model(x).view(-1)).mean()

@@ -33,12 +33,16 @@ class Sweep:
     hashes it), so that a sweep submits no job for it; without it every point is run (and reuses what it finds).
     ``runs(cfg, profile)`` lists the files that store ``cfg``'s configurations: a stored run that no profile lists
     is an orphan (tests/test_profiles_results.py keeps the committed ones free of them). ``grids`` names the tables
-of trainings behind it, for whatever reads them all (tests, the zoo)."""
+of trainings behind it, for whatever reads them all (tests, the zoo), and ``as_grid`` the section's settings as
+they read them."""
     points: Callable[[dict], list[dict]]
     run: Callable[..., Any]
     stored: Callable[[dict, str], bool] | None = None
     runs: Callable[[dict, str], list[Path]] | None = None
     grids: tuple = ()  # the tables of trainings (reprolib.grid.MethodGrid) whose networks it trains, main first
+    # the section's settings as its grids read them (``archs``, ``methods``, ``seeds``, the audit's ...), for a
+    # section whose own settings say it otherwise (TRADES Table 3: one architecture, a list of λ)
+    as_grid: Callable[[dict], dict] = lambda cfg: cfg
 
 
 @dataclass(frozen=True)

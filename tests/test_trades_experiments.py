@@ -167,3 +167,24 @@ def test_audit_trend_measures_whether_the_pgd_rise_survives_autoattack():
                                                         row(6.0, 0.76, 0.69), row(6.0, 0.78, 0.71)]}})
     assert seeds["seeds"] == [2] and seeds["pgd"] == pytest.approx([0.73, 0.77])
     assert seeds["autoattack"] == pytest.approx([0.70, 0.70]) and seeds["gap"] == pytest.approx([0.03, 0.07])
+
+
+def test_table3_on_the_grid_machinery_merges_the_committed_runs_into_the_committed_record(monkeypatch):
+    """Table 3 moved onto the shared grid machinery (issue 26) without changing a stored hash: every committed run
+    and audit of the cpu record is found under the grid's hashes (nothing would be trained), and the record merged
+    from them is the committed one, number for number."""
+    import json
+
+    from reprolib import results
+    from reprolib.paths import REPO_ROOT
+
+    monkeypatch.setenv("REPROLIB_RESULTS", str(REPO_ROOT / "results"))
+    cfg = profiles.resolve("trades/table3", "cpu")
+    method_grid, gcfg = tightness._grid(cfg)
+    assert method_grid.stored(gcfg, "cpu")  # else the merge below would train (and write into results/)
+    committed = results.load("trades.table3", "cpu")
+    assert committed["config_hash"] == results.config_hash(cfg)
+    merged = tightness.compute_table3(cfg, "cpu", progress=False)
+    for key in ("rows", "reference", "claims", "audit"):
+        assert json.loads(json.dumps(merged[key])) == committed[key], key
+    assert [p["lams"] for p in tightness.SWEEP.points(cfg)] == [[], [2.0], [3.0], [4.0], [5.0]]

@@ -186,6 +186,9 @@ class Table3Settings(EvalAttack, Training):
     n_test: int | None = settings.count(None, "test images of the two digits (a fixed subset)")
     # AutoAttack on every test image of the two digits
     n_audit: int | None = settings.count(None, "test images attacked by AutoAttack (the first of the n_test)")
+    curve_n: int = settings.param(0, "test images of the training curve (clean accuracy and A_rob after every "
+                                  "epoch, on the first curve_n test images of the two digits); 0: no curve", ge=0,
+                                  since=True, kind="count")
 
     def check(self) -> None:
         super().check()
@@ -300,15 +303,15 @@ SECTIONS = (
     # batch 128, seed 1 [C]. cpu: 2 epochs instead of 30 (with K = 20 an epoch of all 12.9k training images took 35 s
     # on a core on 2026-12-05), all training images; the audit of each TRADES network (AutoAttack's two-class attacks
     # on all 2,145 test images, and the masking checks) about 18 min on a core.
-    Section("trades/table3", Table3Settings, run=tightness.run_table3, profiles={
+    Section("trades/table3", Table3Settings, run=tightness.run_table3, sweep=tightness.SWEEP, profiles={
         "base": {"arch": "Net_binary", "attack_steps": 20, "attack_step_size": 0.01, "epochs": 2, "batch_size": 128,
                  "optimizer": "sgd", "lr": 0.01, "n_train": None, "seed": 1},
         "smoke": {"lams": [2.0, 5.0], "epochs": 1, "attack_steps": 3, "eval_steps": 3, "n_train": 600, "n_test": 200,
                   "n_audit": 10},
         "paper": {"epochs": 30},
         # full: the paper's own protocol, affordable here (30 epochs ≈ 17 min per network on a core, the audits
-        # ≈ 15 min each: about 2.2 core-hours for the table)
-        "full": {"epochs": 30},
+        # ≈ 15 min each: about 2.2 core-hours for the table), with each network's curve on 1,000 test images
+        "full": {"epochs": 30, "curve_n": 1000},
     }),
     # §5.2, Table 4: sensitivity to 1/λ.
     Section("trades/table4", Table4Settings, run=sensitivity.run_table4, sweep=sensitivity.SWEEP, profiles={

@@ -17,17 +17,21 @@ test images, with the masking checks; black-box examples come from the natural r
 """
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from ... import attacks, audit, data, losses, models, results
+from ... import attacks, audit, data, grid, losses, models, results
 from ...autoattack import TWO_CLASS_ATTACKS
 from ...claims import claim
 from ...paths import artifacts_dir
-from ...train import TrainConfig, fit
+from ...sections import Sweep
+from ...train import fit
 
 # TRADES Table 3 [P §5.1]: λ -> (A_rob in %, R_φ(f), Δ) with R*_nat = R*_φ = 0 (REPRO_SPEC Part I §2).
 PAPER = {2.0: (99.43, 0.0006728, 0.006708), 3.0: (99.41, 0.0004067, 0.005914),
@@ -42,26 +46,6 @@ def binary_split(digits: list[int], split: str, n: int | None, seed: int) -> tup
     keep = (full.y == digits[0]) | (full.y == digits[1])
     sub = data.Split(full.x[keep], (full.y[keep] == digits[1]).long(), ("-1", "+1")).subset(n, seed=seed)
     return sub.float(), 2.0 * sub.y.float() - 1.0
-
-
-def _train(cfg: dict, lam: float | None, progress: bool):
-    """``Net_binary`` trained naturally (``lam`` None) or with the binary TRADES objective at ``lam``."""
-    x, y = binary_split(cfg["digits"], "train", cfg["n_train"], cfg["seed"])
-    torch.manual_seed(cfg["seed"])
-    model = models.build(cfg["arch"])
-    loss = losses.build("hinge") if lam is None else losses.build(
-        "hinge_trades", eps=cfg["eps"], steps=cfg["attack_steps"], step_size=cfg["attack_step_size"], lam=lam)
-    tcfg = TrainConfig(epochs=cfg["epochs"], batch_size=cfg["batch_size"], optimizer=cfg["optimizer"], lr=cfg["lr"],
-                       momentum=cfg["momentum"], seed=cfg["seed"])
-    run_id = results.config_hash(_run_config(cfg, lam))[:10]
-    ckpt = artifacts_dir() / "trades" / "table3" / f"{'natural' if lam is None else f'lam{lam:g}'}-{run_id}.pt"
-    hist = fit(model, x, y, loss_fn=loss, cfg=tcfg, checkpoint=ckpt, progress=progress,
-               desc="natural" if lam is None else f"λ={lam:g}")
-    return model.eval(), hist
-
-
-def _run_config(cfg: dict, lam: float | None) -> dict:
-    return {**{k: cfg[k] for k in RUN_KEYS}, "lam": lam}
 
 
 def _method(lam: float | None) -> str:
@@ -98,52 +82,133 @@ def audit_config(cfg: dict) -> dict:
             "transfer_source": "Natural"}
 
 
-def _audit(cfg: dict, lam: float, nat_err: float, progress: bool) -> dict:
-    """AutoAttack (two-class attacks) and PGD on the score's two logits, the masking checks (black-box examples
-    from the natural reference network), and the check that the audited network is the row's (same test
-    error)."""
-    model = _train(cfg, lam, progress)[0]
-    x, y = binary_split(cfg["digits"], "test", cfg["n_test"], 0)
-    prefix = audit.id_prefix("trades.table3", cfg["arch"], _method(lam), cfg["seed"])
-    out = audit.audit_model(models.ScoreLogits(model).eval(), x, (y > 0).long(), eps=cfg["eps"],
-                            steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], id_prefix=prefix,
-                            n=cfg["n_audit"], version="custom", attacks=list(TWO_CLASS_ATTACKS), seed=0,
-                            source_model=models.ScoreLogits(_train(cfg, None, progress)[0]).eval(),
-                            source_name=f"{cfg['arch']} Natural (the reference network)", progress=progress)
-    with torch.no_grad():
-        same = audit.same_model(prefix, _nat_err(model(x).view(-1), y), nat_err, "clean test error")
-    return {**out, "claims": out["claims"] + [same]}
+def as_grid(cfg: dict) -> dict:
+    """The table's settings as a grid of trainings reads them: one architecture and seed, the natural reference
+    network and one TRADES network per λ, every TRADES network audited (the attacks defined for two classes)."""
+    trades = [_method(lam) for lam in cfg["lams"]]
+    return {**cfg, "dataset": "mnist", "archs": [cfg["arch"]], "methods": ["Natural"] + trades,
+            "seeds": [cfg["seed"]], "spread_methods": [], "spread_seeds": [], "audit_methods": trades,
+            "audit_seeds": [cfg["seed"]], "audit_archs": None, "audit_version": "custom"}
 
 
-def _one(cfg: dict, lam: float | None, profile: str, recompute: bool, progress: bool) -> tuple[dict, dict | None]:
-    """One network's stored run, and for a TRADES network its audit (attached to the run)."""
-    def compute():
-        model, hist = _train(cfg, lam, progress)
+@dataclass(frozen=True)
+class TightnessGrid(grid.MethodGrid):
+    """Table 3 on the shared grid machinery (:class:`reprolib.grid.MethodGrid`: each network stored as it finishes,
+    resumable, kept at a kept budget, audited, swept): what differs is the data (two digits, labels ±1), the
+    scalar-score network's losses (:class:`reprolib.losses.Hinge`, :class:`reprolib.losses.HingeTRADES`), its
+    evaluation (A_rob under the logistic attack, the boundary term at the same x') and its audit (the score as two
+    logits). A run's stored configuration is the table's own (``RUN_KEYS`` and λ), as before this grid existed, so
+    stored runs and audits keep their hashes."""
+
+    def run_config(self, cfg: dict, arch: str, method: str, seed: int) -> dict:
+        config = {**{k: cfg[k] for k in RUN_KEYS}, "lam": self.methods[method].get("lam")}
+        return {**config, "curve_n": cfg["curve_n"]} if cfg.get("curve_n") else config
+
+    def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False):
+        lam = self.methods[method].get("lam")
+        x, y = binary_split(cfg["digits"], "train", cfg["n_train"], seed)
+        torch.manual_seed(seed)
+        model = models.build(arch)
+        loss = losses.build("hinge") if lam is None else losses.build(
+            "hinge_trades", eps=cfg["eps"], steps=cfg["attack_steps"], step_size=cfg["attack_step_size"], lam=lam)
+        run_id = results.config_hash(self.run_config(cfg, arch, method, seed))[:10]
+        ckpt = artifacts_dir() / "trades" / "table3" / f"{'natural' if lam is None else f'lam{lam:g}'}-{run_id}.pt"
+        hist = fit(model, x, y, loss_fn=loss, cfg=grid.train_config(cfg, seed), checkpoint=ckpt, progress=progress,
+                   desc=method, on_epoch=self.curve(cfg))
+        return model.eval(), hist
+
+    @staticmethod
+    def curve(cfg: dict, dev=None):
+        """After each epoch when ``curve_n`` > 0: the clean accuracy and A_rob (the table's evaluation attack, a
+        fixed random start) on the first ``curve_n`` test images of the two digits."""
+        if not cfg.get("curve_n"):
+            return None
+        head = {**cfg, "n_test": min(cfg["curve_n"], cfg["n_test"] or cfg["curve_n"])}
+
+        def measure(model, epoch):
+            model.eval()
+            torch.manual_seed(0)
+            m = _evaluate(model, head, None)
+            return {"curve_clean": 1 - m["nat_err"], "curve_pgd": m["a_rob"]}
+
+        return measure
+
+    def evaluate(self, model, cfg: dict, seed: int, progress: bool) -> dict:
+        return _evaluate(model, cfg, None)
+
+    def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
+        lam = self.methods[method].get("lam")
+        model, hist = self.trained(cfg, arch, method, seed, progress)
         t = time.perf_counter()
-        return {"lam": lam, **_evaluate(model, cfg, lam), "train_seconds": round(hist.seconds, 1),
-                "eval_seconds": round(time.perf_counter() - t, 1)}
+        out = {"arch": arch, "method": method, "seed": seed, "lam": lam, **_evaluate(model, cfg, lam),
+               "train_seconds": round(hist.seconds, 1), "eval_seconds": round(time.perf_counter() - t, 1),
+               "final_epoch": hist.epochs[-1]}
+        return {**out, "history": hist.epochs} if cfg.get("curve_n") else out
 
-    config = _run_config(cfg, lam)
-    run = results.cached_run("trades.table3", profile=profile, config=config, recompute=recompute, compute=compute)
-    if lam is None:
-        return run, None
-    return run, results.attach("trades.table3", profile=profile, config=config, key="audit",
-                               attachment=audit_config(cfg), recompute=recompute,
-                               compute=lambda: _audit(cfg, lam, run["nat_err"], progress))
+    @staticmethod
+    def audit_config(cfg: dict) -> dict:
+        return audit_config(cfg)
+
+    def _audit(self, cfg: dict, arch: str, method: str, seed: int, row: dict, progress: bool) -> dict:
+        """AutoAttack (two-class attacks) and PGD on the score's two logits, the masking checks (black-box examples
+        from the natural reference network), and the check that the audited network is the row's (same test
+        error)."""
+        model = self.trained(cfg, arch, method, seed, progress)[0]
+        x, y = binary_split(cfg["digits"], "test", cfg["n_test"], 0)
+        prefix = audit.id_prefix(self.artifact, arch, method, seed)
+        out = audit.audit_model(models.ScoreLogits(model).eval(), x, (y > 0).long(), eps=cfg["eps"],
+                                steps=cfg["eval_steps"], step_size=cfg["eval_step_size"], id_prefix=prefix,
+                                n=cfg["n_audit"], version="custom", attacks=list(TWO_CLASS_ATTACKS), seed=0,
+                                source_model=models.ScoreLogits(self.trained(cfg, arch, "Natural", seed,
+                                                                             progress)[0]).eval(),
+                                source_name=f"{arch} Natural (the reference network)", progress=progress)
+        with torch.no_grad():
+            same = audit.same_model(prefix, _nat_err(model(x).view(-1), y), row["nat_err"], "clean test error")
+        return {**out, "claims": out["claims"] + [same]}
+
+    def points(self, cfg: dict) -> list[dict]:
+        """One sweep point per network, as overrides of the table's settings: the reference (no λ), then each λ."""
+        return [{"lams": []}] + [{"lams": [lam]} for lam in cfg["lams"]]
+
+
+class _Presets(Mapping):
+    """The rows' presets, read from their names: "Natural" is the hinge loss, "TRADES(λ=x)" the binary TRADES
+    objective at λ = x (any x the table is given; iterating lists the paper's)."""
+
+    def __getitem__(self, name: str) -> dict:
+        if name == "Natural":
+            return {"method": "hinge"}
+        match = re.fullmatch(r"TRADES\(λ=([0-9.e+-]+)\)", name)
+        if not match:
+            raise KeyError(name)
+        return {"method": "hinge_trades", "lam": float(match.group(1))}
+
+    def __iter__(self):
+        return iter(["Natural"] + [_method(lam) for lam in PAPER])
+
+    def __len__(self) -> int:
+        return 1 + len(PAPER)
+
+
+GRID = TightnessGrid("trades.table3", _Presets())
+
+
+def _grid(cfg: dict) -> tuple[TightnessGrid, dict]:
+    return GRID, as_grid(cfg)
 
 
 def compute_table3(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
     """The natural reference run, then one run per λ, each stored (and audited) as soon as it finishes
-    (resumable)."""
-    ref, _ = _one(cfg, None, profile, recompute, progress)
+    (resumable), merged into the table: Δ_LHS, Δ_RHS and the slack Δ per λ."""
+    method_grid, gcfg = _grid(cfg)
+    runs = {m: (r, a) for _, m, _, r, a in method_grid.stored_runs(gcfg, profile, recompute, progress)}
+    ref = runs["Natural"][0]
     r_nat, r_phi = ref["nat_err"], ref["r_phi"]
     label = lambda lam: {"arch": cfg["arch"], "method": _method(lam), "seed": cfg["seed"]}  # noqa: E731
     rows = [{"lam": None, "kind": "natural (reference)", **label(None), "adversarially_trained": False,
              **{k: ref[k] for k in ("nat_err", "r_phi", "a_rob")}, "train_seconds": ref["train_seconds"]}]
-    audits = []
     for lam in cfg["lams"]:
-        r, a = _one(cfg, lam, profile, recompute, progress)
-        audits.append(a)
+        r = runs[_method(lam)][0]
         lhs = (1 - r["a_rob"]) - r_nat
         rhs = (r["r_phi"] - r_phi) + r["boundary"]
         p = PAPER.get(lam)
@@ -152,10 +217,35 @@ def compute_table3(cfg: dict, profile: str, recompute: bool = False, progress: b
                      "boundary": r["boundary"], "delta_lhs": lhs, "delta_rhs": rhs, "delta": rhs - lhs,
                      "train_seconds": r["train_seconds"],
                      "paper": {"a_rob": round(p[0] / 100, 6), "r_phi": p[1], "delta": p[2]} if p else {}})
+    for row in rows:  # each network's training curve (curve_n > 0: clean accuracy and A_rob after every epoch)
+        if grid.curve_of(runs[row["method"]][0]):
+            row["curve"] = grid.curve_of(runs[row["method"]][0])
+    audits = [runs[_method(lam)][1] for lam in cfg["lams"]]
     return {"rows": rows, "reference": {"r_nat_star": r_nat, "r_phi_star": r_phi}, "claims": table3_claims(rows),
             "audit": audit.summary(audits, [label(lam) for lam in cfg["lams"]]),
             "status": "partial" if profile != "paper" else "reproduced",
             "notes": "R*_nat and R*_φ measured on a naturally trained network of the same budget"}
+
+
+def _sweep() -> Sweep:
+    """Table 3's networks as sweep points (``python -m reprolib sweep trades/table3``)."""
+    def run(cfg: dict, profile: str, progress: bool = False) -> None:
+        method_grid, gcfg = _grid(cfg)
+        for _ in method_grid.stored_runs(gcfg, profile, progress=progress):
+            pass
+
+    def stored(cfg: dict, profile: str) -> bool:
+        method_grid, gcfg = _grid(cfg)
+        return method_grid.stored(gcfg, profile)
+
+    def runs(cfg: dict, profile: str) -> list:
+        method_grid, gcfg = _grid(cfg)
+        return method_grid.run_paths(gcfg, profile)
+
+    return Sweep(points=GRID.points, run=run, stored=stored, runs=runs, grids=(GRID,), as_grid=as_grid)
+
+
+SWEEP = _sweep()
 
 
 def table3_claims(rows: list[dict]) -> list[dict]:
