@@ -57,6 +57,7 @@ benchmarks: venv
 	$(PY) benchmarks/ceiling.py
 	$(PY) benchmarks/separation.py
 	$(PY) benchmarks/training.py
+	$(PY) benchmarks/small_networks.py
 	$(PY) benchmarks/precision.py
 	$(PY) benchmarks/audit_policy.py
 	$(PY) benchmarks/cost_model.py --profile full
