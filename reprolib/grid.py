@@ -242,6 +242,12 @@ class MethodGrid:
                 return False
         return True
 
+    def reproduced(self, model, rec: dict) -> tuple[float, float]:
+        """A kept network (:mod:`reprolib.zoo`) against its run record: its clean accuracy on the run's evaluation
+        test subset, measured now, and as stored. Equal when the kept weights are the measured network."""
+        x, y = test_set(rec["config"])
+        return metrics.accuracy(model, x, y), rec["test_acc"]
+
     def paper_values(self, cfg: dict, arch: str, method: str) -> dict[str, float]:
         """The paper's values for a row of this configuration: none unless it runs at the paper's radius."""
         if self.paper_eps is not None and abs(cfg["eps"] - self.paper_eps) > 1e-12:

@@ -68,5 +68,28 @@ def test_every_committed_network_loads_and_reproduces_its_stored_clean_accuracy(
     artifact = f"{path.parent.parent.name}.{path.parent.name.split('@')[0]}"
     model = zoo.load(artifact, rec["method"], arch=rec["arch"], seed=rec["seed"], profile=rec["profile"],
                      root=path.parent.parent.parent)  # the committed store (the tests' own is a scratch folder)
-    x, y = grid.test_set(rec["config"])
-    assert metrics.accuracy(model, x, y) == rec["test_acc"]
+    measured, stored = _grid_of(artifact).reproduced(model, rec)
+    assert measured == stored
+
+
+def _grid_of(artifact: str) -> grid.MethodGrid:
+    from reprolib import sections
+
+    return next(g for s in sections.registry().values() if s.sweep for g in s.sweep.grids if g.store == artifact)
+
+
+def test_table3s_kept_networks_load_and_reproduce_their_stored_error(tmp_path, monkeypatch):
+    """TRADES Table 3 keeps its networks as every grid does: scalar-score nets, found by row name."""
+    from reprolib.papers.trades import tightness
+
+    monkeypatch.setenv("REPROLIB_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("REPROLIB_ARTIFACTS", str(tmp_path / "art"))
+    cfg = profiles.resolve("trades/table3", "smoke", lams=[2.0], n_train=200, n_test=100, n_audit=4, epochs=1,
+                           curve_n=20)
+    tightness.compute_table3(cfg, "full", progress=False)
+    for method in ("Natural", "TRADES(λ=2)"):
+        rec = zoo.find("trades.table3", method, seed=1)
+        kept = zoo.path_for("trades.table3", "full", "Net_binary", method, 1)
+        assert rec["arch"] == "Net_binary" and rec["weights"]["file"].endswith(f"table3@full/{kept.name}")
+        measured, stored = _grid_of("trades.table3").reproduced(zoo.load("trades.table3", method, seed=1), rec)
+        assert measured == stored

@@ -166,6 +166,12 @@ class TightnessGrid(grid.MethodGrid):
             same = audit.same_model(prefix, _nat_err(model(x).view(-1), y), row["nat_err"], "clean test error")
         return {**out, "claims": out["claims"] + [same]}
 
+    def reproduced(self, model, rec: dict) -> tuple[float, float]:
+        """The clean test error of a kept network on the run's test digits, measured now and as stored."""
+        x, y = binary_split(rec["config"]["digits"], "test", rec["config"]["n_test"], 0)
+        with torch.no_grad():
+            return _nat_err(model(x).view(-1), y), rec["nat_err"]
+
     def points(self, cfg: dict) -> list[dict]:
         """One sweep point per network, as overrides of the table's settings: the reference (no λ), then each λ."""
         return [{"lams": []}] + [{"lams": [lam]} for lam in cfg["lams"]]
