@@ -65,7 +65,12 @@ def _summary(section: str, profile: str, params: dict, before: dict) -> str:
     from .paths import results_dir
     from .profiles import resolve
 
-    base = resolve(section, profile)
+    from dataclasses import fields
+
+    from .sections import get
+
+    # a setting added after records were stored (``since``) is left out of the profile's values at its default
+    base = {**{f.name: f.default for f in fields(get(section).settings)}, **resolve(section, profile)}
     changed = [f"{k}={v!r} (profile: {base.get(k)!r})" for k, v in resolve(section, profile, **params).items()
                if base.get(k) != v]
     written = sorted(str(p.relative_to(results_dir())) for p in results_dir().rglob("*.json")
