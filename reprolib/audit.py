@@ -3,10 +3,14 @@ gradient-masking checks, as one JSON-able record; its summary over a chapter's m
 
 Every chapter that trains a robust model calls :func:`audit_model` as the model is trained (the record is
 attached to the model's own run, see :func:`reprolib.results.attach`), then :func:`summary` over its models
-for the chapter's record. Pages show :func:`frame` and :func:`box`; the scorecard reads the summary's
+for the chapter's record. Pages show :func:`frame` and :func:`box`, and say in their own words
+(``book/snippets/audit.md``) what :func:`facts` gives them; the scorecard reads the summary's
 ``max_gap``. A PGD − AutoAttack gap above 2 points (``masking.GAP_WARNING``) is a warning, shown, not hidden.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -219,27 +223,38 @@ def facts(*audits: tuple[str | None, dict | None, dict | None, int | None]) -> d
     page shows more than one grid's audit."""
     parts = []
     for name, record, summary, n_audit in audits:
-        summary = (record or {}).get("audit") if summary is None else summary
-        rows = (summary or {}).get("rows", [])
-        parts.append((f"{name}: " if name and len(audits) > 1 else "", record or {}, summary or {}, rows, n_audit))
-    audited = [r for *_, rows, _ in parts for r in rows]
+        summary = ((record or {}).get("audit") if summary is None else summary) or {}
+        parts.append(_Grid(f"{name}: " if name and len(audits) > 1 else "", record or {}, summary,
+                           summary.get("rows", []), n_audit))
+    audited = [r for p in parts for r in p.rows]
+    gaps = [p.summary["max_gap"] for p in parts if p.rows]
+    threshold = next((p.summary["gap_warning"] for p in parts if p.rows), GAP_WARNING)
 
-    def each(value) -> str:
-        said = [f"{tag}{v}" for tag, record, summary, rows, n in parts if (v := value(record, summary, rows, n))]
-        return "; ".join(said) or NONE
+    def each(value: Callable[["_Grid"], str]) -> str:
+        """``value`` of every grid that has one, each after its name; "none" when no grid has one."""
+        return "; ".join(f"{p.tag}{v}" for p in parts if (v := value(p))) or NONE
 
-    gaps = [s["max_gap"] for _, _, s, rows, _ in parts if rows]
     return {
-        "networks": each(lambda _r, _s, rows, _n: ", ".join(label(r) for r in rows) if len(rows) <= 4 else
-                         f"the {len(rows)} networks of the table below"),
+        "networks": each(lambda p: ", ".join(label(r) for r in p.rows) if len(p.rows) <= 4 else
+                         f"the {len(p.rows)} networks of the table below"),
         "attacks": _attacks(audited) if audited else NONE,
-        "images": each(lambda _r, _s, rows, n: rows and (f"the first {n} test images of the evaluation subset" if n
-                                                         else "every test image of the evaluation subset")),
-        "unaudited": each(lambda record, summary, _rows, _n: "; ".join(unaudited(record, summary))),
+        "images": each(lambda p: p.rows and (f"the first {p.n_audit} test images of the evaluation subset"
+                                             if p.n_audit else "every test image of the evaluation subset")),
+        "unaudited": each(lambda p: "; ".join(unaudited(p.record, p.summary))),
         "max_gap": f"{100 * max(gaps):+.1f} points" if gaps else NONE,
-        "threshold": f"{100 * next((s['gap_warning'] for *_, s, rows, _ in parts if rows), GAP_WARNING):g}",
-        "flagged": each(lambda _r, summary, rows, _n: rows and "; ".join(gap_lines(summary))),
+        "threshold": f"{100 * threshold:g}",
+        "flagged": each(lambda p: p.rows and "; ".join(gap_lines(p.summary))),
     }
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """One grid's audit as :func:`facts` reads it: its name's prefix, record, audit summary, audited rows, images."""
+    tag: str
+    record: dict
+    summary: dict
+    rows: list
+    n_audit: int | None
 
 
 def glue_facts(values: dict[str, str]) -> None:
