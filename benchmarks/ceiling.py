@@ -57,12 +57,49 @@ def pgd_forwards(k: int) -> int:
     return 2 * k
 
 
+def layers(arch: str = "SmallCNN", batch: int = 32) -> list[dict]:
+    """Why a small network's step stays below peak: each convolution and linear layer of ``arch`` timed alone on its
+    own input shape (channels-last, forward and backward to input and weights, one thread: how the attacks run,
+    one chunk of ``batch`` images per core), as GFLOP/s and as its share of the layers' time."""
+    from reprolib import models
+
+    model = models.build(arch)
+    models.to_channels_last(model)
+    shapes = {}
+    hooks = [m.register_forward_hook(lambda m, i, o: shapes.setdefault(m, i[0].shape) and None)
+             for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    with torch.no_grad():
+        model(torch.rand(batch, 1, 28, 28))
+    for h in hooks:
+        h.remove()
+    out = []
+    for m, shape in shapes.items():
+        x = torch.rand(shape)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        x.requires_grad_(True)
+        with FlopCounterMode(display=False) as counter:
+            m(x).sum().backward()
+        seconds = _best_seconds(lambda: m(x).sum().backward(), repeats=10)
+        out.append({"layer": repr(m).split("(")[0] + str(tuple(shape[1:])), "flops": counter.get_total_flops(),
+                    "seconds": seconds})
+    total = sum(r["seconds"] for r in out)
+    return [{**r, "gflops": r["flops"] / r["seconds"] / 1e9, "share": r["seconds"] / total} for r in out]
+
+
 def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for dtype in (torch.float32, torch.bfloat16):
         p = peak(dtype)
         print(f"{str(dtype).split('.')[-1]:9s} peak: matrix product {p['gemm']:7.1f} GFLOP/s, "
               f"3×3 convolution {p['conv']:7.1f} GFLOP/s")
+    torch.set_num_threads(1)
+    one = peak()["conv"]
+    print(f"one thread: 3×3 convolution peak {one:.1f} GFLOP/s; SmallCNN's layers on a chunk of 32 images "
+          "(forward and backward), as the attacks run them:")
+    for r in layers():
+        print(f"  {r['layer']:28s} {r['gflops']:6.1f} GFLOP/s = {100 * r['gflops'] / one:3.0f}% of peak, "
+              f"{100 * r['share']:3.0f}% of the layers' time")
 
 
 if __name__ == "__main__":
