@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -139,6 +140,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 OVERFLOW_CHECK = Path(__file__).with_name("overflow_check.js")
 OVERFLOW_WINDOW = (1400, 900)  # desktop layout: both sidebars shown, the article column ~770 px wide
+BROWSERS = 2  # Chromium processes at a time: each spends part of its time waiting (start-up, files, virtual time)
 
 
 @pytest.fixture(scope="session")
@@ -184,19 +186,26 @@ def probe_page(chromium: str, page: Path, *, insert: str = "", style: str = "",
 def probed_pages(built_book, chromium) -> dict[str, tuple[str, dict]]:
     """Every page of the book (PAGES and any other page under book/) loaded once in Chromium with the overflow
     check: page -> (DOM, report)."""
-    pages = set(PAGES) | {p.relative_to(built_book).as_posix() for p in (built_book / "book").rglob("*.html")}
-    return {page: probe_page(chromium, built_book / page) for page in sorted(pages)}
+    pages = sorted(set(PAGES) | {p.relative_to(built_book).as_posix() for p in (built_book / "book").rglob("*.html")})
+    with ThreadPoolExecutor(BROWSERS) as pool:
+        return dict(zip(pages, pool.map(lambda page: probe_page(chromium, built_book / page), pages)))
 
 
 @pytest.mark.browser
 def test_pages_render_in_headless_chromium(built_book, session_tmp, chromium, probed_pages):
     shots = session_tmp / "screenshots"
     shots.mkdir(exist_ok=True)
-    for page in PAGES:
+
+    def shoot(page: str):
         png = shots / (page.replace("/", "_") + ".png")
-        proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={session_tmp / 'chromium'}",
+        proc = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={shots / (png.stem + '-profile')}",
                                "--hide-scrollbars", f"--screenshot={png}", "--window-size=1280,1600",
                                (built_book / page).as_uri()], capture_output=True, text=True, timeout=120)
+        return page, png, proc
+
+    with ThreadPoolExecutor(BROWSERS) as pool:
+        shot = list(pool.map(shoot, PAGES))
+    for page, png, proc in shot:
         assert proc.returncode == 0 and png.exists() and png.stat().st_size > 20_000, (page, proc.stderr[-500:])
         dom, _ = probed_pages[page]
         assert "<main" in dom or "bd-article" in dom, page

@@ -100,7 +100,7 @@ SECTIONS = (
         "cpu": {"methods": ["Natural", table3.trades_row(1.0), table3.trades_row(3.0)]},
         "smoke": {"methods": ["Natural", table3.trades_row(1.0)], "spread_seeds": [], "n_train": 600, "epochs": 1,
                   "attack_steps": 5, "attack_step_size": 0.04, "n_eval_train": 100, "n_eval_test": 100,
-                  "audit_archs": ["CNN1_BN1"], "n_audit": 10},
+                  "audit_archs": ["CNN1_BN1"], "n_audit": 10, "audit_version": "apgd"},
         # the paper's protocol: 160 epochs of SGD at 1e-4 on summed batch losses (REPRO_SPEC errata 9)
         "paper": {"n_train": None, "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
                   "lip_step_size": 0.003, "n_eval_train": None, "n_eval_test": None, "n_audit": None},

@@ -87,7 +87,8 @@ SECTIONS = (
         # AutoAttack at cpu on every network and seed, as at paper (one network 16-40 min on a core)
         "cpu": {"archs": ["CNN1", "CNN2"], **_AUDIT_ALL},
         "smoke": {"methods": ["Natural", "AT", "TRADES(β=1)"], "spread_seeds": [], "n_train": 600, "epochs": 1,
-                  "n_eval_train": 100, "n_eval_test": 100, "audit_methods": ["Natural", "AT"], "n_audit": 10},
+                  "n_eval_train": 100, "n_eval_test": 100, "audit_methods": ["Natural", "AT"], "n_audit": 10,
+                  "audit_version": "apgd"},
         "paper": {"archs": ["CNN1", "CNN2"], "n_train": None,
                   "epochs": 160, "lr": 1e-4, "reduction": "sum", "milestones": [40, 80, 120, 140],
                   "n_eval_train": None, "n_eval_test": None, "n_audit": None, **_AUDIT_ALL},
@@ -102,7 +103,7 @@ SECTIONS = (
                 "audit_methods": ["AT", "TRADES(β=6)"]},
         "smoke": {"dataset": "fashion_mnist", "archs": ["CNN2", "CNN2-nodropout"], "methods": ["Natural", "AT"],
                   "spread_seeds": [], "n_train": 300, "epochs": 1, "n_eval_train": 50, "n_eval_test": 50,
-                  "audit_methods": ["AT"], "n_audit": 10},
+                  "audit_methods": ["AT"], "n_audit": 10, "audit_version": "apgd"},
         "paper": {"dataset": "svhn", "archs": ["WRN-40-10-drop50", "WRN-40-10"],
                   "methods": ["Natural", "AT", "RST(λ=2)", "TRADES(β=3)", "TRADES(β=6)"], "spread_seeds": [],
                   "eps": 0.031, "attack_step_size": 0.0062, "eval_step_size": 0.0062, "lip_step_size": 0.0062,

@@ -197,7 +197,7 @@ SECTIONS = (
         "base": _ADV,
         "smoke": {**{k: v for k, v in _AUG_PROFILES["smoke"].items() if k not in ("gcnn", "methods")},
                   "methods": ["Natural", adversarial.method_name(0.1)], "n_deepfool": 0,
-                  "audit_methods": [adversarial.method_name(0.1)], "n_audit": 10},
+                  "audit_methods": [adversarial.method_name(0.1)], "n_audit": 10, "audit_version": "apgd"},
         # Madry et al.'s LeNet and recipe: all of MNIST, PGD-40 of 0.01 at ε_train up to 0.3, Adam 1e-4, batch 50,
         # 100k steps (≈ 91 epochs of 55k images)
         "paper": {"archs": ["MadryLeNet"],

@@ -319,6 +319,7 @@ SECTIONS = (
         "smoke": {"methods": ["Natural", "TRADES(1/λ=1)", "TRADES(1/λ=6)"], "seeds": [0], "n_train": 600,
                   "epochs": 1, "attack_steps": 5, "attack_step_size": 0.04, "eval_steps": 10,
                   "eval_step_size": 0.02, "n_eval_test": 200, "audit_methods": ["TRADES(1/λ=6)"], "n_audit": 10,
+                  "audit_version": "apgd",
                   "companion": {"dataset": "fashion_mnist", "methods": ["Natural", "TRADES(1/λ=6)"], "seeds": [0],
                                 "n_train": 300, "audit_methods": []}},
         # the paper's 1/λ ∈ {1, ..., 5}, full data, 50 epochs of SGD 0.01, momentum 0.9 (the authors' script; the
@@ -356,6 +357,7 @@ SECTIONS = (
         "base": _T5,
         "smoke": {"n_train": 600, "epochs": 1, "attack_steps": 5, "attack_step_size": 0.04, "eval_steps": 10,
                   "eval_step_size": 0.02, "n_eval_test": 100, "audit_methods": ["TRADES(1/λ=6)"], "n_audit": 10,
+                  "audit_version": "apgd",
                   "eps_grid": [0.0, 0.1, 0.2], "curve_n": 50},
         # the authors' MNIST script: eps 0.3, K = 40 of 0.01, SGD 0.01 momentum 0.9, lr x0.1 from epoch 55
         # (x0.01 from 75, x0.001 from 90 in today's code; only the first decay at the paper's time), 100 epochs.
