@@ -4,7 +4,7 @@ of their exact shape, and the records say so."""
 import pytest
 import torch
 
-from reprolib import data, pipeline, profiles, rehearsal, results, sections
+from reprolib import data, profiles, rehearsal, results, sections
 from reprolib.errors import ConfigError
 
 
@@ -48,13 +48,15 @@ def test_a_stand_in_has_the_datasets_shape_and_classes(monkeypatch):
 
 @pytest.mark.parametrize("section", rehearsal.rehearsed())
 def test_the_paper_profile_runs_end_to_end_at_a_shrunken_size(section, tmp_path, monkeypatch):
-    """The section's notebook at its `paper` profile, shrunk, runs and writes every record its section writes, each
-    naming the stand-in datasets it used."""
+    """The section's computation at its `paper` profile, shrunk, runs (in this process, as `compute` runs it: a
+    notebook kernel per section cost more than most of these computations) and writes every record its section
+    writes, each naming the stand-in datasets it used. Its page's code is the one the smoke book executes."""
     stand_ins = rehearsal.stand_ins(section)
     monkeypatch.setenv("REPROLIB_STAND_IN", ",".join(stand_ins))
     monkeypatch.setenv("REPROLIB_RESULTS", str(tmp_path / "results"))
     monkeypatch.setenv("REPROLIB_ARTIFACTS", str(tmp_path / "artifacts"))
-    pipeline.execute(section, profile="paper", params=rehearsal.overrides(section), out=tmp_path / "page.ipynb")
+    cfg = profiles.resolve(section, "paper", **rehearsal.overrides(section))
+    sections.get(section).run(cfg, "paper", progress=False)
     written = sorted((tmp_path / "results").rglob("*@paper.json"))
     assert written, f"{section}: no record written"
     for path in written:
