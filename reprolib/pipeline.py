@@ -35,6 +35,18 @@ def all_sections() -> list[str]:
     return [s for s in sections() if s in have]
 
 
+def _logged_kernels(log):
+    """A kernel manager class whose kernels write their own stderr to ``log`` (``start_kernel`` passes Popen
+    arguments on to the kernel's process, as jupyter_client documents)."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            return await super().start_kernel(**{"stderr": log, **kw})
+
+    return LoggedKernelManager
+
+
 def to_ipynb(section: str, dest: Path) -> Path:
     import jupytext
 
@@ -62,18 +74,23 @@ def execute(section: str, *, profile: str = "cpu", params: dict[str, Any] | None
     out = Path(out) if out else EXECUTED / f"{section}.ipynb" if publish else SCRATCH / f"{section}@{profile}.ipynb"
     src = to_ipynb(section, out.with_suffix(".src.ipynb"))
     parameters = {"profile": profile, "recompute": recompute, **(params or {})}
+    kernel_log = out.with_suffix(".kernel.log")
     try:
-        pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name="python3", cwd=str(out.parent),
-                            prepare_only=prepare_only, progress_bar=progress, log_output=bool(os.environ.get("CI")),
-                            extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
-        # The kernel's own log goes to our stderr. CRITICAL keeps it quiet: besides start-up chatter, shutting a
-        # kernel down sends it SIGINT, and a kernel still inside a message handler then logs "KeyboardInterrupt
-        # caught in kernel" (a race that broke the one-line error contract in CI). Cell errors are unaffected:
-        # they reach us as PapermillExecutionError and stay, in full, in the executed notebook.
+        with open(kernel_log, "w") as log:
+            pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name="python3", cwd=str(out.parent),
+                                prepare_only=prepare_only, progress_bar=progress,
+                                log_output=bool(os.environ.get("CI")), kernel_manager_class=_logged_kernels(log),
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+        # The kernel process's own stderr (its start-up chatter, and the races of its shut-down: SIGINT inside a
+        # message handler, a ZMQ socket closed under a flush, logged by tornado) goes to a log file beside the
+        # notebook, kept only when the run fails: it broke the one-line error contract in CI. Cell errors are
+        # unaffected: they reach us as PapermillExecutionError and stay, in full, in the executed notebook.
     except pm.PapermillExecutionError as exc:
         # One line for the reader: the library's own message when it raised one, and where the partly executed
         # notebook (with the full traceback) is. Results are written atomically, so none is half-written.
         raise ReproError(f"{section}: {_one_line(exc)} (partly executed notebook: {out})") from None
+    else:
+        kernel_log.unlink(missing_ok=True)
     finally:
         src.unlink(missing_ok=True)
     if not prepare_only:
