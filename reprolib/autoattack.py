@@ -258,15 +258,16 @@ def _forked_chunk(bounds: tuple[int, int]) -> dict:
     return {**out, "flags": list(s["flags"].messages)}
 
 
-def _chunks(model, x, y, *, processes, aa_args, chunk, bar, flags):
-    """Every chunk's result, in order: one after the other here, or over ``processes`` forked single-threaded
-    workers (the same results: each chunk is one AutoAttack batch, whichever process attacks it)."""
+def _chunks(model, x, y, *, aa, names, processes, aa_args, chunk, bar, flags):
+    """Every chunk's result, in order: one after the other here with ``aa``, or over ``processes`` (> 1 only on the
+    CPU, at most one per chunk: :func:`_evaluate`) forked single-threaded workers, each with its own attack object
+    (the same results: each chunk is one AutoAttack batch, whichever process attacks it)."""
     bounds = [(i, min(i + chunk, len(x))) for i in range(0, len(x), chunk)]
-    if processes > 1 and len(bounds) > 1 and aa_args["device"].type == "cpu":
+    if processes > 1:
         _FORKED.clear()
         _FORKED.update(model=model, x=x, y=y, aa_args=aa_args)
         try:
-            with mp.get_context("fork").Pool(min(processes, len(bounds))) as pool:
+            with mp.get_context("fork").Pool(processes) as pool:
                 for (i, j), out in zip(bounds, pool.imap(_forked_chunk, bounds)):
                     for msg in out.pop("flags"):
                         flags.emit(logging.makeLogRecord({"msg": msg, "levelno": logging.WARNING}))
@@ -275,7 +276,6 @@ def _chunks(model, x, y, *, processes, aa_args, chunk, bar, flags):
         finally:
             _FORKED.clear()
         return
-    aa, names = _autoattack(model, **aa_args)
     for i, j in bounds:
         status = lambda text, i=i, j=j: bar.set_postfix_str(f"{text} {i}-{j - 1}")  # noqa: E731
         yield i, _attack_chunk(model, aa, names, x[i:j], y[i:j], eps=aa_args["eps"], aa_norm=aa_args["aa_norm"],
@@ -305,8 +305,8 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
         bar = tqdm(total=len(x), desc=f"AutoAttack {version} {aa_norm} eps={eps:g}", unit="img",
                    disable=not progress, leave=False)
         try:
-            for i, out in _chunks(model, x, y, processes=processes, aa_args=aa_args, chunk=chunk, bar=bar,
-                                  flags=flags):
+            for i, out in _chunks(model, x, y, aa=aa, names=names, processes=processes, aa_args=aa_args, chunk=chunk,
+                                  bar=bar, flags=flags):
                 n_chunk = len(out["clean"])
                 clean[i:i + n_chunk], robust[i:i + n_chunk] = out["clean"], out["robust"]
                 max_pert = max(max_pert, out["max_perturbation"])
@@ -358,8 +358,8 @@ def autoattack_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, e
     threads on the CPU during the run (restored afterwards; ``None`` keeps the current setting), see the
     module docstring. ``processes``: on the CPU, the chunks are shared out over this many forked workers of one
     thread each (``None``: as many as the caller's intra-op threads, i.e. the cores it was given; the same
-    result, see the module docstring). ``channels_last``: attack a copy of the model with NHWC weights (``None``: on the CPU
-    only, where it is faster), see the module docstring.
+    result, see the module docstring). ``channels_last``: attack a copy of the model with NHWC weights (``None``:
+    on the CPU only, where it is faster), see the module docstring.
     """
     record, _ = _evaluate(model, x, y, eps=eps, norm=norm, version=version, attacks_list=attacks, n=n, seed=seed,
                           chunk=chunk, progress=progress, threads=threads, channels_last=channels_last,

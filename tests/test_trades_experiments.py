@@ -180,8 +180,7 @@ def test_table3_on_the_grid_machinery_merges_the_committed_runs_into_the_committ
 
     monkeypatch.setenv("REPROLIB_RESULTS", str(REPO_ROOT / "results"))
     cfg = profiles.resolve("trades/table3", "cpu")
-    method_grid, gcfg = tightness._grid(cfg)
-    assert method_grid.stored(gcfg, "cpu")  # else the merge below would train (and write into results/)
+    assert tightness.GRID.stored(tightness.as_grid(cfg), "cpu")  # else the merge below would train (and write into results/)
     committed = results.load("trades.table3", "cpu")
     assert committed["config_hash"] == results.config_hash(cfg)
     merged = tightness.compute_table3(cfg, "cpu", progress=False)

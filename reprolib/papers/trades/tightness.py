@@ -133,9 +133,6 @@ class TightnessGrid(grid.MethodGrid):
 
         return measure
 
-    def evaluate(self, model, cfg: dict, seed: int, progress: bool) -> dict:
-        return _evaluate(model, cfg, None)
-
     def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
         lam = self.methods[method].get("lam")
         model, hist = self.trained(cfg, arch, method, seed, progress)
@@ -199,15 +196,10 @@ class _Presets(Mapping):
 GRID = TightnessGrid("trades.table3", _Presets())
 
 
-def _grid(cfg: dict) -> tuple[TightnessGrid, dict]:
-    return GRID, as_grid(cfg)
-
-
 def compute_table3(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:
     """The natural reference run, then one run per λ, each stored (and audited) as soon as it finishes
     (resumable), merged into the table: Δ_LHS, Δ_RHS and the slack Δ per λ."""
-    method_grid, gcfg = _grid(cfg)
-    runs = {m: (r, a) for _, m, _, r, a in method_grid.stored_runs(gcfg, profile, recompute, progress)}
+    runs = {m: (r, a) for _, m, _, r, a in GRID.stored_runs(as_grid(cfg), profile, recompute, progress)}
     ref = runs["Natural"][0]
     r_nat, r_phi = ref["nat_err"], ref["r_phi"]
     label = lambda lam: {"arch": cfg["arch"], "method": _method(lam), "seed": cfg["seed"]}  # noqa: E731
@@ -236,19 +228,11 @@ def compute_table3(cfg: dict, profile: str, recompute: bool = False, progress: b
 def _sweep() -> Sweep:
     """Table 3's networks as sweep points (``python -m reprolib sweep trades/table3``)."""
     def run(cfg: dict, profile: str, progress: bool = False) -> None:
-        method_grid, gcfg = _grid(cfg)
-        for _ in method_grid.stored_runs(gcfg, profile, progress=progress):
+        for _ in GRID.stored_runs(as_grid(cfg), profile, progress=progress):
             pass
 
-    def stored(cfg: dict, profile: str) -> bool:
-        method_grid, gcfg = _grid(cfg)
-        return method_grid.stored(gcfg, profile)
-
-    def runs(cfg: dict, profile: str) -> list:
-        method_grid, gcfg = _grid(cfg)
-        return method_grid.run_paths(gcfg, profile)
-
-    return Sweep(points=GRID.points, run=run, stored=stored, runs=runs, grids=(GRID,), as_grid=as_grid)
+    return Sweep(points=GRID.points, run=run, stored=lambda cfg, profile: GRID.stored(as_grid(cfg), profile),
+                 runs=lambda cfg, profile: GRID.run_paths(as_grid(cfg), profile), grids=(GRID,), as_grid=as_grid)
 
 
 SWEEP = _sweep()
