@@ -25,7 +25,8 @@ SECTION = "trades/whitebox"
 
 def network(cfg: dict, method: str, seed: int, precision: str):
     """The trained network (from its checkpoint once trained) and its training history."""
-    model, hist = whitebox.GRID.trained({**cfg, "precision": precision}, cfg["archs"][0], method, seed, progress=True)
+    model, hist = whitebox.GRID.trained({**cfg, "precision": precision}, cfg["archs"][0], method, seed, progress=True,
+                                        kept=False)
     return model.float().eval(), hist
 
 

@@ -40,6 +40,7 @@ from .train import TrainConfig, default_device, fit
 
 GRID_KEYS = ("archs", "methods", "seeds", "spread_methods", "spread_seeds")
 AUDIT_KEYS = ("audit_methods", "audit_seeds", "audit_archs", "n_audit", "audit_version")
+KEEP_KEYS = ("keep_methods", "keep_seeds", "keep_archs")
 ROW_KEYS = ("arch", "method", "seed", "train_acc", "test_acc", "adv_train_acc", "adv_test_acc", "lipschitz",
             "lipschitz_c1", "gap", "adv_gap", "train_seconds", "eval_seconds")
 METRICS = ("train_acc", "test_acc", "adv_train_acc", "adv_test_acc", "lipschitz", "lipschitz_c1", "gap", "adv_gap")
@@ -113,15 +114,43 @@ class MethodGrid:
     def run_config(self, cfg: dict, arch: str, method: str, seed: int) -> dict:
         """The stored configuration of one run: the shared settings without the grid (and ``extra_keys``), plus
         the method's preset."""
-        base = {k: v for k, v in cfg.items() if k not in GRID_KEYS + AUDIT_KEYS + self.extra_keys}
+        base = {k: v for k, v in cfg.items() if k not in GRID_KEYS + AUDIT_KEYS + KEEP_KEYS + self.extra_keys}
         return {**base, "arch": arch, "method": method, "method_spec": self.methods[method], "seed": seed}
 
-    def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False):
-        """The model of one run, trained, or loaded from its checkpoint when that training was completed.
-        Training is deterministic on the CPU for a given code version and thread count, so a retrained model is
-        the one the stored run measured when both match its provenance; across versions of the loop or the
-        attacks (e.g. channels-last training, chunked attacks) it is a twin, which the audit's ``same_model``
-        check reveals."""
+    def network_id(self, cfg: dict, arch: str, method: str, seed: int) -> str:
+        """What identifies the network a run trains, whatever grid or row name asks for it: the run's stored
+        configuration without the row's name (its preset stays). Two grids that train the same network (cake's
+        CNN1 rows and closer_look's at the same budget) share its checkpoint and its kept weights."""
+        return results.config_hash({k: v for k, v in self.run_config(cfg, arch, method, seed).items()
+                                    if k != "method"})[:16]
+
+    def checkpoint(self, cfg: dict, arch: str, method: str, seed: int) -> Path:
+        """The run's checkpoint in the cache (:func:`reprolib.paths.artifacts_dir`): a checkpoint written under
+        the grid's own name before networks were shared, if there is one, else the network's shared one."""
+        name = self.methods[method]["method"]
+        run_id = results.config_hash({**self.run_config(cfg, arch, method, seed), "seed": None})[:10]
+        own = artifacts_dir().joinpath(*self.store.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
+        if own.exists():
+            return own
+        return artifacts_dir() / "networks" / f"{arch}-{name}-{self.network_id(cfg, arch, method, seed)}-s{seed}.pt"
+
+    def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False, kept: bool = True):
+        """The model of one run (and its training history, None for a kept network): resumed or loaded from its
+        checkpoint; else, when ``kept``, the network the repository keeps for this very run (:mod:`reprolib.zoo`:
+        a fresh checkout audits the book's networks without training them); else trained. Training is
+        deterministic on the CPU for a given code version and thread count, so a retrained model is the one the
+        stored run measured when both match its provenance; across versions of the loop or the attacks (e.g.
+        channels-last training, chunked attacks) it is a twin, which the audit's ``same_model`` check reveals."""
+        ckpt = self.checkpoint(cfg, arch, method, seed)
+        if kept and not ckpt.exists():
+            model = zoo.kept_network(self.store, self.run_config(cfg, arch, method, seed))
+            if model is not None:
+                return model.to(default_device()), None
+        model, hist = self._fit(cfg, arch, method, seed, ckpt, progress)
+        return zoo.rounded(model, cfg.get("weights_dtype", "float32")), hist
+
+    def _fit(self, cfg: dict, arch: str, method: str, seed: int, ckpt: Path, progress: bool):
+        """Train one run's network with the one loop, checkpointed to ``ckpt`` after every epoch."""
         torch.manual_seed(seed)
         dev = default_device()
         x, y = _tensors(data.load(cfg["dataset"], "train").subset(cfg["n_train"], seed=seed), dev)
@@ -129,11 +158,8 @@ class MethodGrid:
         name = spec.pop("method")
         aug = spec.pop("augment", None)  # {"degrees": θ, "shift": i}: Aug-R / Aug-T / Aug-RT of every batch
         loss_fn = losses.for_section(name, cfg, **spec)  # the method declares what of the threat model it uses
-        tcfg = train_config(cfg, seed)
         model = models.build(arch).to(dev)
-        run_id = results.config_hash({**self.run_config(cfg, arch, method, seed), "seed": None})[:10]
-        ckpt = artifacts_dir().joinpath(*self.store.split(".")) / f"{arch}-{name}-{run_id}-s{seed}.pt"
-        hist = fit(model, x, y, loss_fn=loss_fn, cfg=tcfg, checkpoint=ckpt, progress=progress,
+        hist = fit(model, x, y, loss_fn=loss_fn, cfg=train_config(cfg, seed), checkpoint=ckpt, progress=progress,
                    desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None,
                    on_epoch=self.curve(cfg, dev))
         return model.eval(), hist
@@ -168,7 +194,7 @@ class MethodGrid:
                                 lip_step_size=cfg["lip_step_size"], progress=progress)
 
     def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
-        model, hist = self.trained(cfg, arch, method, seed, progress)
+        model, hist = self.trained(cfg, arch, method, seed, progress, kept=False)
         t = time.perf_counter()
         m = self.evaluate(model, cfg, seed, progress)
         out = {"arch": arch, "method": method, "seed": seed, **m, "train_seconds": round(hist.seconds, 1),
@@ -192,6 +218,12 @@ class MethodGrid:
         archs = cfg.get("audit_archs")
         return [(a, m, s) for a, m, s in grid(cfg) if m in cfg["audit_methods"] and s in cfg["audit_seeds"]
                 and (archs is None or a in archs)]
+
+    @staticmethod
+    def kept(cfg: dict) -> list[tuple[str, str, int]]:
+        """The runs whose networks are committed at a budget that keeps networks (``keep_*`` None: all)."""
+        pick = [cfg.get(f"keep_{k}") for k in ("archs", "methods", "seeds")]
+        return [run for run in grid(cfg) if all(p is None or v in p for p, v in zip(pick, run))]
 
     def _audit(self, cfg: dict, arch: str, method: str, seed: int, row: dict, progress: bool) -> dict:
         """Audit the run's model on the first ``n_audit`` test images; black-box examples come from the Natural
@@ -228,7 +260,7 @@ class MethodGrid:
 
     def stored(self, cfg: dict, profile: str) -> bool:
         """Whether :meth:`compute` would find every run of ``cfg`` stored, and each audited run's audit."""
-        to_audit = set(self.audited(cfg))
+        to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
         for (arch, method, seed), config, path in self._runs(cfg, profile):
             if not path.exists():
                 return False
@@ -238,7 +270,7 @@ class MethodGrid:
             audit_hash = (record.get("audit") or {}).get("config_hash")
             if (arch, method, seed) in to_audit and audit_hash != results.config_hash(self.audit_config(cfg)):
                 return False
-            if profile in zoo.KEPT and not record.get("weights"):
+            if profile in zoo.KEPT and (arch, method, seed) in to_keep and not record.get("weights"):
                 return False
         return True
 
@@ -259,13 +291,14 @@ class MethodGrid:
         """Every (arch, method, seed) trained and evaluated, its network kept at a kept budget (:mod:`reprolib.zoo`)
         and, if audited, its audit attached, each stored as soon as it finishes (resumable). Yields ``(arch,
         method, seed, row(run record), audit or None)``; the audit's ``same_model`` check compares with that row."""
-        to_audit = set(self.audited(cfg))
+        to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
         for arch, method, seed in grid(cfg):
             config = self.run_config(cfg, arch, method, seed)
             rec = results.cached_run(self.store, profile=profile, recompute=recompute, config=config,
                                      compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
-            zoo.keep(self.store, profile, config, lambda: self.trained(cfg, arch, method, seed, progress)[0],
-                     arch=arch, method=method, seed=seed)
+            if (arch, method, seed) in to_keep:
+                zoo.keep(self.store, profile, config, lambda: self.trained(cfg, arch, method, seed, progress)[0],
+                         arch=arch, method=method, seed=seed, network=self.network_id(cfg, arch, method, seed))
             shown = row(rec)
             found = None if (arch, method, seed) not in to_audit else results.attach(
                 self.store, profile=profile, config=config, key="audit", attachment=self.audit_config(cfg),
@@ -388,4 +421,5 @@ def variant_sweep(key: str, main: MethodGrid, variant: MethodGrid | None = None)
     def runs(cfg: dict, profile: str) -> list[Path]:
         return [p for g, s in zip(grids, variants(cfg, key)) for p in g.run_paths(s, profile)]
 
-    return Sweep(points=points, run=run, stored=stored, runs=runs, grids=grids[:1] if grids[1] is grids[0] else grids)
+    return Sweep(points=points, run=run, stored=stored, runs=runs, grids=grids[:1] if grids[1] is grids[0] else grids,
+                 parts=lambda cfg: list(zip(grids, variants(cfg, key))))

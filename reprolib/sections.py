@@ -43,6 +43,13 @@ they read them."""
     # the section's settings as its grids read them (``archs``, ``methods``, ``seeds``, the audit's ...), for a
     # section whose own settings say it otherwise (TRADES Table 3: one architecture, a list of λ)
     as_grid: Callable[[dict], dict] = lambda cfg: cfg
+    # each table of trainings with the settings it runs with, for a section that runs more than one
+    # (reprolib.grid.variant_sweep); None: the main grid with ``as_grid(cfg)``
+    parts: Callable[[dict], list[tuple[Any, dict]]] | None = None
+
+    def grid_settings(self, cfg: dict) -> list[tuple[Any, dict]]:
+        """Each table of trainings behind the section, with the settings it runs with for the section's ``cfg``."""
+        return self.parts(cfg) if self.parts else [(self.grids[0], self.as_grid(cfg))]
 
 
 @dataclass(frozen=True)

@@ -332,7 +332,22 @@ class Audit(Settings):
 
 
 @dataclass(frozen=True)
-class GridSettings(Audit, Evaluation, Schedule, Threat, Rows, Data):
+class Kept(Settings):
+    """Which of a grid's networks are committed at a budget that keeps networks (reprolib.zoo), within the
+    repository's weights budget (the small networks first); the others stay as checkpoints in the cache."""
+    METHODS: ClassVar[Collection[str]] = ()
+    keep_methods: tuple[str, ...] | None = param(None, "methods whose networks are committed", choices="METHODS",
+                                                 none="every one", since=True)
+    keep_seeds: tuple[int, ...] | None = param(None, "seeds committed", ge=0, none="every one", since=True)
+    keep_archs: tuple[str, ...] | None = param(None, "architectures committed", choices=_models, none="every one",
+                                               since=True)
+    weights_dtype: str = param("float32", "precision of the kept weights; every network of the grid is measured "
+                               "with its weights rounded to it, so a kept network is the measured one",
+                               choices=("float32", "float16"), since=True)
+
+
+@dataclass(frozen=True)
+class GridSettings(Kept, Audit, Evaluation, Schedule, Threat, Rows, Data):
     """A table of trainings (reprolib.grid.MethodGrid): the parts above, with closer_look Table 2's protocol as the
     defaults; another grid's section overrides what differs."""
 

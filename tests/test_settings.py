@@ -69,6 +69,7 @@ def _candidates(cls, name: str, value, others: list):
             yield [v * 2 for v in value]
     elif value is None:
         yield [next(iter(choices))] if choices is not None else {} if f.metadata.get("overrides") else 1
+        yield [0]  # an optional list of numbers (keep_seeds)
     elif isinstance(value, dict):
         yield {}
 
@@ -144,7 +145,7 @@ def test_sections_prints_each_parameter_with_type_allowed_values_and_profiles():
     proc = subprocess.run([sys.executable, "-m", "reprolib", "sections", "closer_look/table2"], capture_output=True,
                           text=True, cwd=REPO_ROOT)
     assert proc.returncode == 0, proc.stderr
-    assert "epochs (int; ≥ 1): epochs" in proc.stdout and "smoke=1  cpu=5  paper=160" in proc.stdout
+    assert "epochs (int; ≥ 1): epochs" in proc.stdout and "smoke=1  cpu=5  full=8  paper=160" in proc.stdout
     assert "optimizer (str; one of sgd, adam)" in proc.stdout
     assert "n_train (int or None; ≥ 1; None: all)" in proc.stdout
     assert "weight_decay (float; ≥ 0)" in proc.stdout

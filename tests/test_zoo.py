@@ -55,6 +55,87 @@ def test_other_budgets_keep_no_weights(kept_grid):
     assert all("weights" not in results.read_record(p) for p in g.run_paths(cfg, "smoke"))
 
 
+def _no_training(*args, **kwargs):
+    raise AssertionError("trained a network that was already trained")
+
+
+def test_a_fresh_checkout_audits_the_kept_network_without_training_it(kept_grid, monkeypatch):
+    """With no checkpoint in the cache (another machine, a cleaned cache), a run's network is the kept one."""
+    import shutil
+
+    g, cfg, tmp_path = kept_grid
+    out = g.compute(cfg, "full", progress=False)
+    shutil.rmtree(tmp_path / "art")
+    monkeypatch.setattr(grid, "fit", _no_training)
+    model, hist = g.trained(cfg, "CNN1", "AT", 0)
+    x, y = grid.test_set(cfg)
+    assert hist is None and metrics.accuracy(model, x, y) == out["rows"][1]["test_acc"]
+
+
+def test_only_the_selected_networks_are_kept(kept_grid):
+    g, cfg, tmp_path = kept_grid
+    cfg = {**cfg, "keep_methods": ["AT"]}
+    g.compute(cfg, "full", progress=False)
+    assert g.stored(cfg, "full")  # a network left out of the selection is not waited for
+    assert [p.name for p in (tmp_path / "weights" / "demo" / "zoo@full").iterdir()] == ["CNN1-AT-s0.safetensors"]
+    with pytest.raises(ConfigError, match="no kept network 'Natural'"):
+        zoo.load("demo.zoo", "Natural")
+
+
+def test_two_grids_that_train_the_same_network_share_its_training_and_its_file(kept_grid, monkeypatch):
+    """cake's CNN1 rows are closer_look's at the same budget: trained once, one file in git, loadable by both
+    names."""
+    g, cfg, tmp_path = kept_grid
+    first = g.compute(cfg, "full", progress=False)
+    other = grid.MethodGrid("demo.other", {"Natural": {"method": "natural"}, "PGD-AT": {"method": "at"}})
+    fit = grid.fit
+
+    def resumed_only(*args, **kwargs):  # the loop may open the finished checkpoint, not train an epoch
+        hist = fit(*args, **kwargs)
+        assert hist.resumed_from == kwargs["cfg"].epochs, "trained a network that was already trained"
+        return hist
+
+    monkeypatch.setattr(grid, "fit", resumed_only)
+    second = other.compute({**cfg, "methods": ["PGD-AT"]}, "full", progress=False)
+    assert second["rows"][0]["test_acc"] == first["rows"][1]["test_acc"]
+    assert zoo.find("demo.other", "PGD-AT")["weights"]["file"] == zoo.find("demo.zoo", "AT")["weights"]["file"]
+    assert not (tmp_path / "weights" / "demo" / "other@full").exists()
+    x, y = grid.test_set(cfg)
+    assert metrics.accuracy(zoo.load("demo.other", "PGD-AT"), x, y) == first["rows"][1]["test_acc"]
+
+
+def test_half_precision_weights_are_the_measured_network(kept_grid):
+    """A grid that keeps float16 weights measures its networks with their weights so rounded: the kept file is
+    half the size and reproduces the stored accuracy exactly."""
+    g, cfg, tmp_path = kept_grid
+    out = g.compute({**cfg, "methods": ["AT"], "weights_dtype": "float16"}, "full", progress=False)
+    rec = zoo.find("demo.zoo", "AT")
+    assert rec["weights"]["dtype"] == "float16"
+    assert rec["weights"]["bytes"] < 0.51 * 4 * rec["weights"]["parameters"]
+    x, y = grid.test_set(cfg)
+    assert metrics.accuracy(zoo.load("demo.zoo", "AT"), x, y) == out["rows"][0]["test_acc"]
+
+
+def _kept_bytes(profile: str) -> dict[str, int]:
+    """The bytes of every network that the sections' ``profile`` settings keep, by network (one file each)."""
+    from reprolib import models, sections
+
+    out = {}
+    for name, spec in sections.registry().items():
+        if not (spec.sweep and spec.sweep.grids and profile in profiles.available(name)):
+            continue
+        for method_grid, cfg in spec.sweep.grid_settings(profiles.resolve(name, profile)):
+            size = 2 if cfg.get("weights_dtype") == "float16" else 4
+            for arch, method, seed in method_grid.kept(cfg):
+                out[method_grid.network_id(cfg, arch, method, seed)] = size * models.num_params(models.build(arch))
+    return out
+
+
+def test_the_networks_the_full_budget_keeps_fit_the_repositorys_weights_budget():
+    kept = _kept_bytes("full")
+    assert kept and sum(kept.values()) <= zoo.BUDGET_BYTES, f"{sum(kept.values()) / 1e6:.1f} MB"
+
+
 def _committed_kept_runs():
     from reprolib.paths import REPO_ROOT
 
@@ -93,3 +174,16 @@ def test_table3s_kept_networks_load_and_reproduce_their_stored_error(tmp_path, m
         assert rec["arch"] == "Net_binary" and rec["weights"]["file"].endswith(f"table3@full/{kept.name}")
         measured, stored = _grid_of("trades.table3").reproduced(zoo.load("trades.table3", method, seed=1), rec)
         assert measured == stored
+
+
+def test_cakes_cnn1_rows_at_full_are_closer_looks_networks():
+    """cake Table 3's full profile trains its CNN1 rows exactly as closer_look Table 2's (cake reuses closer_look's
+    code): the same networks, trained once, kept once."""
+    from reprolib import sections
+
+    cl, cake = (sections.get(s).sweep.grids[0] for s in ("closer_look/table2", "cake/table3"))
+    a, b = (profiles.resolve(s, "full") for s in ("closer_look/table2", "cake/table3"))
+    for (m_cl, m_cake), seed in [(("Natural", "Natural"), 0), (("Natural", "Natural"), 1),
+                                 (("TRADES(β=1)", "TRADES(1/λ=1)"), 0), (("TRADES(β=3)", "TRADES(1/λ=3)"), 0)]:
+        assert (m_cl, seed) in {(m, s) for arch, m, s in grid.grid(a) if arch == "CNN1"}
+        assert cl.network_id(a, "CNN1", m_cl, seed) == cake.network_id(b, "CNN1", m_cake, seed)

@@ -123,7 +123,7 @@ class SpatialProfiles(Settings):
 # 0.01, momentum 0.5, batch 64), on a 20k subset for 5 epochs (StdCNN) and 10k for 3 epochs (GCNN, ~5× StdCNN's
 # cost per image here). Fig. 7 changes the recipe (its section's "base").
 @dataclass(frozen=True)
-class SpatialGridSettings(settings.Audit, SpatialProfiles, settings.Schedule, settings.Threat, settings.Rows,
+class SpatialGridSettings(settings.Kept, settings.Audit, SpatialProfiles, settings.Schedule, settings.Threat, settings.Rows,
                           settings.Data):
     """A grid of MNIST networks measured by the paper's profiles (augmentation.SpatialGrid): the shared parts
     but settings.Evaluation, whose place :class:`SpatialProfiles` takes."""

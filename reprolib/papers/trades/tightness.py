@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -104,15 +105,18 @@ class TightnessGrid(grid.MethodGrid):
         config = {**{k: cfg[k] for k in RUN_KEYS}, "lam": self.methods[method].get("lam")}
         return {**config, "curve_n": cfg["curve_n"]} if cfg.get("curve_n") else config
 
-    def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False):
+    def checkpoint(self, cfg: dict, arch: str, method: str, seed: int) -> Path:
+        lam = self.methods[method].get("lam")
+        run_id = results.config_hash(self.run_config(cfg, arch, method, seed))[:10]
+        return artifacts_dir() / "trades" / "table3" / f"{'natural' if lam is None else f'lam{lam:g}'}-{run_id}.pt"
+
+    def _fit(self, cfg: dict, arch: str, method: str, seed: int, ckpt: Path, progress: bool):
         lam = self.methods[method].get("lam")
         x, y = binary_split(cfg["digits"], "train", cfg["n_train"], seed)
         torch.manual_seed(seed)
         model = models.build(arch)
         loss = losses.build("hinge") if lam is None else losses.build(
             "hinge_trades", eps=cfg["eps"], steps=cfg["attack_steps"], step_size=cfg["attack_step_size"], lam=lam)
-        run_id = results.config_hash(self.run_config(cfg, arch, method, seed))[:10]
-        ckpt = artifacts_dir() / "trades" / "table3" / f"{'natural' if lam is None else f'lam{lam:g}'}-{run_id}.pt"
         hist = fit(model, x, y, loss_fn=loss, cfg=grid.train_config(cfg, seed), checkpoint=ckpt, progress=progress,
                    desc=method, on_epoch=self.curve(cfg))
         return model.eval(), hist
@@ -135,7 +139,7 @@ class TightnessGrid(grid.MethodGrid):
 
     def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
         lam = self.methods[method].get("lam")
-        model, hist = self.trained(cfg, arch, method, seed, progress)
+        model, hist = self.trained(cfg, arch, method, seed, progress, kept=False)
         t = time.perf_counter()
         out = {"arch": arch, "method": method, "seed": seed, "lam": lam, **_evaluate(model, cfg, lam),
                "train_seconds": round(hist.seconds, 1), "eval_seconds": round(time.perf_counter() - t, 1),
