@@ -21,6 +21,12 @@ from .errors import ConfigError
 from .settings import _plain
 
 PROFILES = ("smoke", "cpu", "full", "paper")
+# what each budget is, in a page's words (the page names the budget its numbers come from)
+BUDGETS = {"smoke": "seconds per page, for CI: its numbers mean nothing",
+           "cpu": "a reduced budget, rerun in about an hour on two CPU cores (every reduction stated on the page)",
+           "full": "the full training set at the paper's threat model and evaluation, trained on two CPU cores over "
+                   "several sessions (epochs and attack steps as affordable, stated on the page)",
+           "paper": "the paper's own settings, for a GPU"}
 DECLARED_ONLY = ("full",)  # profiles a section has only where it declares them
 # what a notebook's parameters cell holds besides the section's settings
 NOTEBOOK_PARAMETERS = ("profile", "recompute")

@@ -131,22 +131,25 @@ def rerun_note(section: str, cfg: dict) -> Markdown:
     return Markdown(
         f"**Rerun this page.** `python -m reprolib run {section} --profile smoke -p KEY=VALUE`, or with papermill: "
         f"`jupytext --to ipynb --set-kernel python3 notebooks/{section}.md -o in.ipynb && "
-        f"papermill in.ipynb out.ipynb -p profile smoke`. Parameters: `profile` (smoke, cpu, paper), "
-        f"`recompute` (True/False), {params}.")
+        f"papermill in.ipynb out.ipynb -p profile smoke`. Parameters: `profile` "
+        f"({', '.join(profiles.available(section))}), `recompute` (True/False), {params}.")
 
 
-def config_table(section: str, cfg: dict) -> HTML:
-    """The run's settings: those that differ from the paper's protocol (the section's ``paper`` profile) in view, all
-    of them folded below, every value in full (pandas' HTML would cut values at 50 characters)."""
+def config_table(section: str, cfg: dict, profile: str) -> HTML:
+    """The budget this page's numbers come from, then the run's settings: those that differ from the paper's protocol
+    (the section's ``paper`` profile) in view, all of them folded below, every value in full (pandas' HTML would cut
+    values at 50 characters)."""
     def frame(names, **columns: list[str]) -> str:
         return pd.DataFrame(columns, index=pd.Index(list(names), name="parameter")).to_html()
 
+    budget = f"<p><b>Budget: <code>{profile}</code></b>, {html.escape(profiles.BUDGETS[profile])}.</p>"
     differ = profiles.deviations(section, cfg)
-    head = ("<p>This run follows the paper's protocol (the <code>paper</code> profile) in every setting.</p>"
-            if not differ else
-            f"<p>Where this run differs from the paper's protocol (the section's <code>paper</code> profile), "
-            f"{len(differ)} of {len(cfg)} settings:</p>" +
-            frame(differ, **{"this run": [str(v[0]) for v in differ.values()],
-                             "the paper's": [str(v[1]) for v in differ.values()]}))
+    head = budget + (
+        "<p>This run follows the paper's protocol (the <code>paper</code> profile) in every setting.</p>"
+        if not differ else
+        f"<p>Where this run differs from the paper's protocol (the section's <code>paper</code> profile), "
+        f"{len(differ)} of {len(cfg)} settings:</p>" +
+        frame(differ, **{"this run": [str(v[0]) for v in differ.values()],
+                         "the paper's": [str(v[1]) for v in differ.values()]}))
     return HTML(head + f"<details><summary>All {len(cfg)} settings of this run</summary>" +
                 frame(cfg, value=[str(v) for v in cfg.values()]) + "</details>")

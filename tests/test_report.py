@@ -5,7 +5,7 @@ from reprolib import profiles, report
 def test_config_table_shows_long_values_in_full():
     methods = ["Natural", "GR", "LLR", "AT", "RST(λ=.5)", "RST(λ=1)", "RST(λ=2)", "TRADES(β=1)", "TRADES(β=3)"]
     cfg = profiles.resolve("closer_look/table2", "cpu", methods=methods)
-    html = report.config_table("closer_look/table2", cfg).data
+    html = report.config_table("closer_look/table2", cfg, "cpu").data
     assert str(methods).replace("'", "&#x27;") in html or str(methods) in html
     assert "..." not in html
 
@@ -18,11 +18,12 @@ def test_config_table_shows_where_the_run_departs_from_the_papers_protocol():
     paper = profiles.resolve("trades/whitebox", "paper")
     assert "epochs" in differ and differ["epochs"] == (cfg["epochs"], paper["epochs"])
     assert "eps" not in differ  # full runs at the paper's radius
-    shown, folded = report.config_table("trades/whitebox", cfg).data.split("<details>")
+    shown, folded = report.config_table("trades/whitebox", cfg, "full").data.split("<details>")
+    assert "Budget: <code>full</code>" in shown  # the page names the budget its numbers come from
     assert f"{len(differ)} of {len(cfg)} settings" in shown and shown.count("<tr>") == len(differ) + 1
     assert folded.count("<tr>") == len(cfg) + 1
     assert profiles.deviations("trades/whitebox", paper) == {}
-    assert "in every setting" in report.config_table("trades/whitebox", paper).data
+    assert "in every setting" in report.config_table("trades/whitebox", paper, "paper").data
 
 
 def test_a_wide_paper_vs_ours_table_is_shown_in_parts_that_fit():
