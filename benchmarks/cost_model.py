@@ -71,36 +71,40 @@ def _n(value, split: str, cfg: dict) -> int:
     return value if value is not None else len(data.load(cfg["dataset"], split))
 
 
-def predict(section: str, profile: str, cache: dict) -> list[dict]:
-    """Per network of the section's main grid at ``profile``: predicted seconds of training, evaluation and audit."""
+def predict(section: str, profile: str, cache: dict, trained: set | None = None) -> list[dict]:
+    """Per network of the section's grids at ``profile``: predicted seconds of training, evaluation and audit. A
+    network already in ``trained`` (its ``network_id``: another grid trains the very same network, e.g. cake's
+    CNN1 rows and closer_look's) costs its evaluation and audit only."""
     spec = sections.get(section)
-    method_grid = spec.sweep.grids[0]
-    cfg = spec.sweep.as_grid(profiles.resolve(section, profile))
-    audited = set(method_grid.audited(cfg))
+    trained = set() if trained is None else trained
     out = []
-    for arch, method, seed in grid.grid(cfg):
-        preset = dict(method_grid.methods[method])
-        name = preset.pop("method")
-        preset.pop("augment", None)
-        loss = losses.for_section(name, cfg, **preset)
-        key = (arch, type(loss).__name__, getattr(loss, "steps", 0), cfg["dataset"], cfg["batch_size"])
-        if key not in cache:
-            cache[key] = train_rate(arch, loss, cfg)
-        ekey = (arch, cfg["eval_steps"], cfg["dataset"])
-        if ekey not in cache:
-            cache[ekey] = attack_rate(arch, cfg, cfg["eval_steps"])
-        n_train, n_test = _n(cfg["n_train"], "train", cfg), _n(cfg.get("n_eval_test"), "test", cfg)
-        n_eval_train = 0 if cfg.get("n_eval_train", 0) == 0 else _n(cfg.get("n_eval_train"), "train", cfg)
-        lip = (n_test * cfg.get("lip_steps", 0) / cfg["eval_steps"]) if cfg.get("lip_steps") else 0
-        curve = cfg.get("curve_n", 0) * cfg["epochs"]
-        aa = audit_seconds_per_image(arch)
-        n_audit = min(cfg.get("n_audit") or n_test, n_test)
-        share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0
-        out.append({"arch": arch, "method": method, "seed": seed,
-                    "train_s": n_train * cfg["epochs"] / cache[key],
-                    "eval_s": (n_test + n_eval_train + lip + curve) / cache[ekey],
-                    "audit_s": (n_audit * aa * share) if (arch, method, seed) in audited and aa else 0.0,
-                    "audit_known": aa is not None})
+    for method_grid, cfg in spec.sweep.grid_settings(profiles.resolve(section, profile)):
+        audited = set(method_grid.audited(cfg))
+        for arch, method, seed in grid.grid(cfg):
+            preset = dict(method_grid.methods[method])
+            name = preset.pop("method")
+            preset.pop("augment", None)
+            loss = losses.for_section(name, cfg, **preset)
+            key = (arch, type(loss).__name__, getattr(loss, "steps", 0), cfg["dataset"], cfg["batch_size"])
+            if key not in cache:
+                cache[key] = train_rate(arch, loss, cfg)
+            ekey = (arch, cfg["eval_steps"], cfg["dataset"])
+            if ekey not in cache:
+                cache[ekey] = attack_rate(arch, cfg, cfg["eval_steps"])
+            n_train, n_test = _n(cfg["n_train"], "train", cfg), _n(cfg.get("n_eval_test"), "test", cfg)
+            n_eval_train = 0 if cfg.get("n_eval_train", 0) == 0 else _n(cfg.get("n_eval_train"), "train", cfg)
+            lip = (n_test * cfg.get("lip_steps", 0) / cfg["eval_steps"]) if cfg.get("lip_steps") else 0
+            curve = cfg.get("curve_n", 0) * cfg["epochs"]
+            aa = audit_seconds_per_image(arch)
+            n_audit = min(cfg.get("n_audit") or n_test, n_test)
+            share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0
+            network = method_grid.network_id(cfg, arch, method, seed)
+            out.append({"arch": arch, "method": method, "seed": seed,
+                        "train_s": 0.0 if network in trained else n_train * cfg["epochs"] / cache[key],
+                        "eval_s": (n_test + n_eval_train + lip + curve) / cache[ekey],
+                        "audit_s": (n_audit * aa * share) if (arch, method, seed) in audited and aa else 0.0,
+                        "audit_known": aa is not None, "shared": network in trained})
+            trained.add(network)
     return out
 
 
@@ -113,11 +117,13 @@ def main():
     names = args.sections or [n for n, s in sections.registry().items()
                               if s.sweep and s.sweep.grids and args.profile in profiles.available(n)]
     cache: dict = {}
+    trained: set = set()
     print(f"torch {torch.__version__}, one thread per job; profile {args.profile}")
     for name in names:
-        runs = predict(name, args.profile, cache)
+        runs = predict(name, args.profile, cache, trained)
         for r in runs:
-            print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min, "
+            print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min"
+                  f"{' (trained by an earlier section)' if r['shared'] else ''}, "
                   f"evaluation {r['eval_s'] / 60:5.1f} min, audit {r['audit_s'] / 60:6.1f} min"
                   + ("" if r["audit_known"] else " (no committed audit of this architecture: audit not counted)"))
         hours = {k: sum(r[k] for r in runs) / 3600 for k in ("train_s", "eval_s", "audit_s")}
