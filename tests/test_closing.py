@@ -1,5 +1,6 @@
 """The closing page (cake/closing) reads every number from a stored record: at the cpu profile, from the
 committed ones, none is missing; without records, each is shown as missing rather than invented."""
+from reprolib import results
 from reprolib.papers import cake
 from reprolib.paths import REPO_ROOT
 
@@ -9,6 +10,17 @@ def test_closing_numbers_come_from_the_committed_records(monkeypatch):
     numbers = cake.closing_numbers("cpu")
     assert not [k for k, v in numbers.items() if v == "—"]
     assert numbers["tsipras-bound-99"] == "19.0%" and numbers["sep-mnist-2r"] == "0.737"
+    assert "budget" in numbers["budgets"]
+
+
+def test_closing_numbers_read_an_artifacts_full_record_where_one_is_stored(tmp_path, monkeypatch):
+    import shutil
+
+    shutil.copytree(REPO_ROOT / "results", tmp_path / "results")
+    rec = results.read_record(tmp_path / "results" / "cake" / "table3.json")
+    results.write_record(tmp_path / "results" / "cake" / "table3@full.json", {**rec, "profile": "full"})
+    monkeypatch.setenv("REPROLIB_RESULTS", str(tmp_path / "results"))
+    assert cake.closing_numbers("cpu")["budgets"] == "the `full` budget for cake.table3, the `cpu` budget for the others"
 
 
 def test_closing_numbers_without_records_are_missing_not_made_up(tmp_path, monkeypatch):

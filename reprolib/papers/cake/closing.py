@@ -17,9 +17,16 @@ def _row(record: dict | None, **match) -> dict | None:
 
 
 def closing_numbers(profile: str = "cpu") -> dict[str, str]:
-    """The numbers of the closing page ("is the trade-off inherent?"), each read from a stored record of this
-    profile and formatted for ``glue``; "—" where the record (or the row) does not exist at this profile."""
-    load = lambda art: results.load(art, profile)  # noqa: E731
+    """The numbers of the closing page ("is the trade-off inherent?"), each read from the record the book shows at
+    this profile (at ``cpu``: an artifact's ``full`` record where one is stored, :func:`reprolib.results.shown`)
+    and formatted for ``glue``; "—" where the record (or the row) does not exist. ``budgets`` says which records
+    are at ``full``."""
+    read: dict[str, dict | None] = {}
+
+    def load(art: str) -> dict | None:
+        read[art] = results.shown(art, profile)
+        return read[art]
+
     tsipras, sep, thm42, t2, thm2 = (load(a) for a in ("cake.thm3_1", "closer_look.table1", "closer_look.thm4_2",
                                                         "closer_look.table2", "spatial.thm2"))
     bound = _row(tsipras, kind="bound", clean=0.99)
@@ -29,7 +36,7 @@ def closing_numbers(profile: str = "cpu") -> dict[str, str]:
     aa = next((r for r in ((t2 or {}).get("audit") or {}).get("rows", [])
                if r["arch"] == arch and r["method"] == "TRADES(β=6)"), None)
     half = _row(thm2, kind="bound", m_over_d=0.5, p=0.5, eta=0.0)
-    return {
+    numbers = {
         "tsipras-p": "—" if tsipras is None else f"{tsipras['config']['p']:g}",
         "tsipras-bound-99": _pct(bound and bound["bound"]),
         "sep-mnist-2r": "—" if mnist is None else f"{mnist['train_train']:.3f}",
@@ -49,6 +56,10 @@ def closing_numbers(profile: str = "cpu") -> dict[str, str]:
         **_bn_numbers(load("cake.table3")),
         **_spatial_numbers(load("spatial.fig6"), load("spatial.fig7")),
     }
+    full = [art for art, rec in read.items() if rec and rec["profile"] == "full"]
+    numbers["budgets"] = (f"the `full` budget for {', '.join(full)}, the `{profile}` budget for the others" if full
+                          else f"the `{profile}` budget for all of them")
+    return numbers
 
 
 def _table4_numbers(t4: dict | None, companion: dict | None) -> dict[str, str]:
