@@ -6,11 +6,14 @@ sections' grids train, with the library's own losses, and of their evaluation at
 network's training, evaluation (PGD on the evaluation images, the Lipschitz estimate, the per-epoch curve) and
 audit time, and each section's core-hours. The audit's seconds per image come from the committed audits of the same
 architecture (the standard version, at those audits' radius and robustness: an estimate; the 'apgd' version takes the
-share benchmarks/audit_policy.py measures). Check a
-prediction against the first real runs: their records hold ``train_seconds`` and ``eval_seconds``.
-Run on a quiet machine.
+share benchmarks/audit_policy.py measures). Long jobs run one per core, side by side, and a job beside another
+runs slower than alone (shared caches, memory bandwidth, the host): the script measures that factor once (the
+TRADES step of SmallCNN alone, then beside a second process running the same step) and states every prediction
+for a job with a neighbour. Check a prediction against the first real runs: their records hold ``train_seconds``
+and ``eval_seconds``. Run on a quiet machine.
 """
 import argparse
+import multiprocessing
 import statistics
 import time
 from pathlib import Path
@@ -67,6 +70,31 @@ def audit_seconds_per_image(arch: str) -> float | None:
     return statistics.mean(per) if per else None
 
 
+def _busy(arch: str, cfg: dict, stop) -> None:
+    torch.set_num_threads(1)
+    loss = losses.TRADES(eps=cfg["eps"], steps=10, step_size=cfg["eps"] / 4)
+    while not stop.is_set():
+        train_rate(arch, loss, cfg, batches=1)
+
+
+def neighbour_factor(arch: str = "SmallCNN", batches: int = 4) -> tuple[float, float]:
+    """Images/s of the TRADES step of ``arch`` on one thread alone, divided by the same beside a second process
+    running the same step (forked, one thread): how much slower a job runs next to another."""
+    cfg = {"dataset": "mnist", "eps": 0.3, "batch_size": 128}
+    loss = losses.TRADES(eps=cfg["eps"], steps=10, step_size=cfg["eps"] / 4)
+    alone = train_rate(arch, loss, cfg, batches)
+    stop = multiprocessing.get_context("fork").Event()
+    neighbour = multiprocessing.get_context("fork").Process(target=_busy, args=(arch, cfg, stop))
+    neighbour.start()
+    time.sleep(3)
+    try:
+        beside = train_rate(arch, loss, cfg, batches)
+    finally:
+        stop.set()
+        neighbour.join()
+    return alone / beside, alone
+
+
 def _n(value, split: str, cfg: dict) -> int:
     return value if value is not None else len(data.load(cfg["dataset"], split))
 
@@ -118,9 +146,14 @@ def main():
                               if s.sweep and s.sweep.grids and args.profile in profiles.available(n)]
     cache: dict = {}
     trained: set = set()
+    slower, alone = neighbour_factor()
     print(f"torch {torch.__version__}, one thread per job; profile {args.profile}")
+    print(f"a job beside another runs {slower:.2f}x slower than alone (SmallCNN's TRADES step, {alone:.0f} img/s "
+          f"alone); the times below are for a job with a neighbour")
     for name in names:
-        runs = predict(name, args.profile, cache, trained)
+        # (the audits' seconds come from real runs, which ran beside another job already)
+        runs = [{**r, **{k: slower * r[k] for k in ("train_s", "eval_s")}}
+                for r in predict(name, args.profile, cache, trained)]
         for r in runs:
             print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min"
                   f"{' (trained by an earlier section)' if r['shared'] else ''}, "
