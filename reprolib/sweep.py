@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -117,8 +119,19 @@ def is_stored(section: str, cfg: dict, profile: str) -> bool:
 
 def _one(section: str, cfg: dict, profile: str, threads: int) -> dict:
     torch.set_num_threads(threads)
+    _log_epochs()
     sections.get(section).sweep.run(cfg, profile, progress=False)
     return cfg
+
+
+def _log_epochs() -> None:
+    """A job's progress in its log: one line per training epoch (reprolib.train), with the time of day."""
+    logger = logging.getLogger("reprolib.train")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _run_local(section: str, todo: list[Outcome], profile: str, workers: int, threads: int) -> None:
@@ -167,6 +180,7 @@ class SweepJob:
         os.environ.update(env)
         if threads:
             torch.set_num_threads(threads)
+        _log_epochs()
         h = results.config_hash(cfg)
         print(f"reprolib sweep: {section} at profile {profile}, configuration {h[:16]}, records in {results_dir()}",
               flush=True)

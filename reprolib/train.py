@@ -11,6 +11,7 @@ each process takes an equal share of every global batch.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -20,6 +21,8 @@ from typing import Callable
 import torch
 import torch.nn as nn
 from tqdm import tqdm
+
+log = logging.getLogger(__name__)  # one line per epoch (a sweep's workers show it in their log)
 
 from .errors import ConfigError
 from .models import to_channels_last
@@ -155,6 +158,10 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
         if on_epoch is not None:
             with torch.random.fork_rng(devices=[] if x.device.type == "cpu" else None):
                 history.epochs[-1].update(on_epoch(model, epoch + 1))
+        if rank == 0:
+            log.info("%s: epoch %d/%d, %s (%.0f s)", desc, epoch + 1, cfg.epochs,
+                     ", ".join(f"{k} {v:.4g}" for k, v in history.epochs[-1].items() if k != "epoch"),
+                     time.perf_counter() - t0)
         if ckpt and rank == 0:
             state = {"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),

@@ -56,6 +56,7 @@ def test_submitit_jobs_store_what_the_process_pool_stores_and_stored_ones_are_no
     for o in outcomes:  # each job's log is named, and says where it stored its configuration
         assert any(str(o.log) in line for line in lines) and o.log.parent == log_dir
         assert f"records in {jobs / 'results'}" in o.log.read_text()
+        assert "epoch 1/1, " in o.log.read_text()  # a long job's log shows its progress, epoch by epoch
     expected, got = _records(pool), _records(jobs)
     assert len(got) == 2 and got == expected  # same configuration hashes (file names), configurations, numbers
     assert all(r["threads"] == 1 for r in got.values())
