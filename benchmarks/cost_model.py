@@ -7,9 +7,10 @@ network's training, evaluation (PGD on the evaluation images, the Lipschitz esti
 audit time, and each section's core-hours. The audit's seconds per image come from the committed audits of the same
 architecture (the standard version, at those audits' radius and robustness: an estimate; the 'apgd' version takes the
 share benchmarks/audit_policy.py measures). Long jobs run one per core, side by side, and a job beside another
-runs slower than alone (shared caches, memory bandwidth, the host): the script measures that factor once (the
-TRADES step of SmallCNN alone, then beside a second process running the same step) and states every prediction
-for a job with a neighbour. Check a prediction against the first real runs: their records hold ``train_seconds``
+runs slower than alone (shared caches, memory bandwidth, the host), by how much depends on the network (on
+2026-12-06: SmallCNN 1.42x, Net and CNN1 about 1.0x): the script measures that factor per architecture (its
+TRADES step alone, then beside a second process running the same step) and states every prediction for a job
+with a neighbour. Check a prediction against the first real runs: their records hold ``train_seconds``
 and ``eval_seconds``. Run on a quiet machine.
 """
 import argparse
@@ -70,21 +71,18 @@ def audit_seconds_per_image(arch: str) -> float | None:
     return statistics.mean(per) if per else None
 
 
-def _busy(arch: str, cfg: dict, stop) -> None:
+def _busy(arch: str, loss, cfg: dict, stop) -> None:
     torch.set_num_threads(1)
-    loss = losses.TRADES(eps=cfg["eps"], steps=10, step_size=cfg["eps"] / 4)
     while not stop.is_set():
         train_rate(arch, loss, cfg, batches=1)
 
 
-def neighbour_factor(arch: str = "SmallCNN", batches: int = 4) -> tuple[float, float]:
-    """Images/s of the TRADES step of ``arch`` on one thread alone, divided by the same beside a second process
-    running the same step (forked, one thread): how much slower a job runs next to another."""
-    cfg = {"dataset": "mnist", "eps": 0.3, "batch_size": 128}
-    loss = losses.TRADES(eps=cfg["eps"], steps=10, step_size=cfg["eps"] / 4)
+def neighbour_factor(arch: str, loss, cfg: dict, batches: int = 4) -> float:
+    """Images/s of ``loss``'s training step on ``arch`` on one thread alone, divided by the same beside a second
+    process running the same step (forked, one thread): how much slower a job runs next to another."""
     alone = train_rate(arch, loss, cfg, batches)
     stop = multiprocessing.get_context("fork").Event()
-    neighbour = multiprocessing.get_context("fork").Process(target=_busy, args=(arch, cfg, stop))
+    neighbour = multiprocessing.get_context("fork").Process(target=_busy, args=(arch, loss, cfg, stop))
     neighbour.start()
     time.sleep(3)
     try:
@@ -92,7 +90,7 @@ def neighbour_factor(arch: str = "SmallCNN", batches: int = 4) -> tuple[float, f
     finally:
         stop.set()
         neighbour.join()
-    return alone / beside, alone
+    return alone / beside
 
 
 def _n(value, split: str, cfg: dict) -> int:
@@ -116,6 +114,9 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
             key = (arch, type(loss).__name__, getattr(loss, "steps", 0), cfg["dataset"], cfg["batch_size"])
             if key not in cache:
                 cache[key] = train_rate(arch, loss, cfg)
+            if ("beside", arch) not in cache:  # the first training step measured of the architecture
+                cache[("beside", arch)] = neighbour_factor(arch, loss, cfg)
+            slower = cache[("beside", arch)]
             ekey = (arch, cfg["eval_steps"], cfg["dataset"])
             if ekey not in cache:
                 cache[ekey] = attack_rate(arch, cfg, cfg["eval_steps"])
@@ -128,8 +129,8 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
             share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0
             network = method_grid.network_id(cfg, arch, method, seed)
             out.append({"arch": arch, "method": method, "seed": seed,
-                        "train_s": 0.0 if network in trained else n_train * cfg["epochs"] / cache[key],
-                        "eval_s": (n_test + n_eval_train + lip + curve) / cache[ekey],
+                        "train_s": 0.0 if network in trained else slower * n_train * cfg["epochs"] / cache[key],
+                        "eval_s": slower * (n_test + n_eval_train + lip + curve) / cache[ekey],
                         "audit_s": (n_audit * aa * share) if (arch, method, seed) in audited and aa else 0.0,
                         "audit_known": aa is not None, "shared": network in trained})
             trained.add(network)
@@ -146,14 +147,10 @@ def main():
                               if s.sweep and s.sweep.grids and args.profile in profiles.available(n)]
     cache: dict = {}
     trained: set = set()
-    slower, alone = neighbour_factor()
-    print(f"torch {torch.__version__}, one thread per job; profile {args.profile}")
-    print(f"a job beside another runs {slower:.2f}x slower than alone (SmallCNN's TRADES step, {alone:.0f} img/s "
-          f"alone); the times below are for a job with a neighbour")
+    print(f"torch {torch.__version__}, one thread per job; profile {args.profile}; the times below are for a job "
+          f"beside another (the audits' from real runs, which ran so already)")
     for name in names:
-        # (the audits' seconds come from real runs, which ran beside another job already)
-        runs = [{**r, **{k: slower * r[k] for k in ("train_s", "eval_s")}}
-                for r in predict(name, args.profile, cache, trained)]
+        runs = predict(name, args.profile, cache, trained)
         for r in runs:
             print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min"
                   f"{' (trained by an earlier section)' if r['shared'] else ''}, "
@@ -163,7 +160,10 @@ def main():
         print(f"{name} at {args.profile}: {len(runs)} networks, {sum(hours.values()):.1f} core-hours (training "
               f"{hours['train_s']:.1f}, evaluation {hours['eval_s']:.1f}, audits {hours['audit_s']:.1f}); "
               f"≈ {sum(hours.values()) / 2:.1f} h on 2 cores, one job per core")
-    print("measured images/s (one thread):", {" ".join(map(str, k)): round(v, 1) for k, v in cache.items()})
+    print("measured images/s (one thread, alone):", {" ".join(map(str, k)): round(v, 1) for k, v in cache.items()
+                                                     if k[0] != "beside"})
+    print("a job beside another runs slower than alone by:", {k[1]: round(v, 2) for k, v in cache.items()
+                                                              if k[0] == "beside"})
 
 
 if __name__ == "__main__":
