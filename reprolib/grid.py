@@ -369,20 +369,27 @@ def curve_of(rec: dict) -> list[dict]:
 
 def curve_figure(rows: list[dict], n: int, eval_steps: int):
     """Clean and PGD accuracy on the first ``n`` test images after every epoch, one line per network (the rows
-    that stored a curve), so that a reader sees whether training had plateaued."""
+    that stored a curve) and one row of panels per architecture, so that a reader sees whether training had
+    plateaued."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
-    for r in rows:
-        if not r.get("curve"):
-            continue
-        label = f"{r['method']}" + (f" (seed {r['seed']})" if r["seed"] else "")
-        epochs = [c["epoch"] for c in r["curve"]]
-        for ax, key in zip(axes, ("clean", "pgd")):
-            ax.plot(epochs, [100 * c[key] for c in r["curve"]], marker="o", ms=3, label=label)
-    axes[0].set(xlabel="epoch", ylabel="accuracy (%)", title=f"clean, first {n} test images")
-    axes[1].set(xlabel="epoch", title=f"PGD-{eval_steps}, same images")
-    axes[1].legend(fontsize=8)
+    drawn = [r for r in rows if r.get("curve")]
+    archs = list(dict.fromkeys(r["arch"] for r in drawn))
+    fig, axes = plt.subplots(len(archs), 2, figsize=(10, 3.4 * len(archs)), sharex=True, squeeze=False)
+    for arch, (clean_ax, pgd_ax) in zip(archs, axes):
+        for r in (r for r in drawn if r["arch"] == arch):
+            label = f"{r['method']}" + (f" (seed {r['seed']})" if r["seed"] else "")
+            epochs = [c["epoch"] for c in r["curve"]]
+            for ax, key in ((clean_ax, "clean"), (pgd_ax, "pgd")):
+                ax.plot(epochs, [100 * c[key] for c in r["curve"]], marker="o", ms=3, label=label)
+        where = f"{arch}: " if len(archs) > 1 else ""
+        clean_ax.set(ylabel="accuracy (%)", title=f"{where}clean, first {n} test images")
+        pgd_ax.set(title=f"{where}PGD-{eval_steps}, same images")
+        pgd_ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    for ax in axes[-1]:
+        ax.set(xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
 

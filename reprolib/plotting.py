@@ -29,3 +29,11 @@ def glue_figure(key: str, fig: plt.Figure) -> None:
 
     glue(key, fig, display=False)
     plt.close(fig)
+
+
+def show(fig: plt.Figure) -> None:
+    """Show a figure in the page's output and close it (so it is not shown twice)."""
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)

@@ -36,3 +36,25 @@ def test_a_wide_paper_vs_ours_table_is_shown_in_parts_that_fit():
     assert html.count("<table") == 3 and html.count("<caption") == 1 and "#fdd49e" in html
     narrow = report.paper_vs_ours(rows, index=["method"], metrics={"a": "A", "b": "B"})
     assert report.styled(narrow).to_html().count("<table") == 1
+
+
+def test_training_curves_are_drawn_per_architecture():
+    """A grid of two architectures draws one row of panels (clean, PGD) per architecture, every network with a
+    curve as a line; a network without one is not drawn."""
+    import matplotlib.pyplot as plt
+
+    from reprolib import grid
+
+    def row(arch, method, seed=0, curve=True):
+        return {"arch": arch, "method": method, "seed": seed,
+                "curve": [{"epoch": e, "clean": 0.9 + e / 100, "pgd": 0.5 + e / 50} for e in (1, 2, 3)] if curve
+                else None}
+
+    rows = [row("CNN1", "Natural"), row("CNN1", "AT"), row("CNN2", "AT", seed=1), row("CNN2", "GR", curve=False)]
+    fig = grid.curve_figure(rows, 1000, 10)
+    axes = fig.axes
+    assert [a.get_title() for a in axes] == ["CNN1: clean, first 1000 test images", "CNN1: PGD-10, same images",
+                                             "CNN2: clean, first 1000 test images", "CNN2: PGD-10, same images"]
+    assert [len(a.lines) for a in axes] == [2, 2, 1, 1]
+    assert axes[3].get_legend().get_texts()[0].get_text() == "AT (seed 1)"
+    plt.close(fig)
