@@ -86,7 +86,7 @@ def test_a_job_killed_mid_training_is_resubmitted_and_resumes_from_its_checkpoin
     cfg = profiles.resolve(SECTION, "smoke", **{**TINY, "methods": ["AT"], "n_train": 128}, epochs=3,
                            attack_steps=3)
     root = store("resume")
-    log_dir, ckpts = root / "logs", root / "artifacts" / "closer_look" / "table2"
+    log_dir, ckpts = root / "logs", root / "artifacts" / "networks"  # (grid.MethodGrid.checkpoint)
 
     def kill_after_first_epoch():
         deadline = time.monotonic() + 120
