@@ -134,6 +134,12 @@ class MethodGrid:
             return own
         return artifacts_dir() / "networks" / f"{arch}-{name}-{self.network_id(cfg, arch, method, seed)}-s{seed}.pt"
 
+    def earlier(self, cfg: dict, arch: str, method: str, seed: int) -> list[Path]:
+        """Checkpoints of the same run with fewer epochs, the longest first: a longer schedule with the same
+        milestones continues one (:func:`reprolib.train.fit` checks that nothing else differs)."""
+        paths = (self.checkpoint({**cfg, "epochs": e}, arch, method, seed) for e in range(cfg["epochs"] - 1, 0, -1))
+        return [p for p in paths if p.exists()]
+
     def trained(self, cfg: dict, arch: str, method: str, seed: int, progress: bool = False, kept: bool = True):
         """The model of one run (and its training history, None for a kept network): resumed or loaded from its
         checkpoint; else, when ``kept``, the network the repository keeps for this very run (:mod:`reprolib.zoo`:
@@ -160,7 +166,7 @@ class MethodGrid:
         loss_fn = losses.for_section(name, cfg, **spec)  # the method declares what of the threat model it uses
         model = models.build(arch).to(dev)
         hist = fit(model, x, y, loss_fn=loss_fn, cfg=train_config(cfg, seed), checkpoint=ckpt, progress=progress,
-                   desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None,
+                   earlier=self.earlier(cfg, arch, method, seed), desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None,
                    on_epoch=self.curve(cfg, dev))
         return model.eval(), hist
 

@@ -4,7 +4,10 @@ Epochs over in-memory tensors, SGD/Adam, multi-step learning-rate decay, optiona
 optional augmentation of every batch (``augment(xb, generator)``, e.g. :class:`reprolib.invariance.Augmentation`;
 its draws are a function of (seed, epoch) too), tqdm progress, and a checkpoint written atomically after every epoch. A run that finds its own
 checkpoint (same configuration) resumes from it and ends with the same weights as an
-uninterrupted run: the data order is a function of (seed, epoch) and the RNG state is saved.
+uninterrupted run: the data order is a function of (seed, epoch) and the RNG state is saved. Nothing in an epoch
+depends on the number of epochs (the decay is at fixed milestones), so a run of E epochs is a prefix of the same
+run with more: a longer run continues a shorter one's checkpoint (``earlier``) and ends with the weights it would
+have had from scratch.
 Under ``torchrun`` (more than one process) the model is wrapped in DistributedDataParallel and
 each process takes an equal share of every global batch.
 """
@@ -16,7 +19,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -81,7 +84,7 @@ def default_device() -> torch.device:
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable, cfg: TrainConfig,
         checkpoint: str | Path | None = None, progress: bool = True, desc: str = "train",
-        stop_after_epoch: int | None = None,
+        stop_after_epoch: int | None = None, earlier: Sequence[str | Path] = (),
         on_epoch: Callable[[nn.Module, int], dict] | None = None,
         augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None) -> History:
     """Train ``model`` on ``(x, y)`` with ``loss_fn(model, xb, yb) -> (loss, stats)``.
@@ -96,6 +99,10 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     ``checkpoint``: file written after every epoch; if it exists and was written for the same
     configuration (``cfg`` and the loss's repr), training resumes from it. ``stop_after_epoch``
     simulates an interruption (tests).
+
+    ``earlier``: checkpoints of the same run with fewer epochs (the caller vouches for the data; the configuration
+    is checked: it must differ in ``epochs`` alone, and the checkpoint must not be past this run's last epoch).
+    Without a checkpoint of its own the run continues the first that qualifies; its own checkpoint then takes over.
     """
     if len(x) != len(y) or len(x) == 0:
         raise ConfigError(f"x and y must be non-empty and of equal length (got {len(x)} and {len(y)})")
@@ -107,24 +114,28 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = _optimizer(cfg, model.parameters())
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(cfg.milestones), gamma=0.1)
-    tag = config_hash({"train": asdict(cfg), "loss": repr(loss_fn), "n": len(x),
-                       **({"augment": repr(augment)} if augment is not None else {})})
+
+    def tag_at(epochs: int) -> str:  # the configuration's hash, had it ``epochs`` epochs
+        return config_hash({"train": {**asdict(cfg), "epochs": epochs}, "loss": repr(loss_fn), "n": len(x),
+                            **({"augment": repr(augment)} if augment is not None else {})})
+
+    tag = tag_at(cfg.epochs)
     history, start_epoch = History(), 0
     torch.manual_seed(cfg.seed + rank)
     ckpt = Path(checkpoint) if checkpoint else None
-    if ckpt and ckpt.exists():
-        state = torch.load(ckpt, weights_only=False)
-        if state.get("tag") == tag:
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            sched.load_state_dict(state["scheduler"])
-            torch.set_rng_state(state["rng"])
-            if state.get("cuda_rng") is not None and torch.cuda.is_available():  # dropout, attack starts on GPU
-                torch.cuda.set_rng_state_all(state["cuda_rng"])
-            history.epochs, start_epoch = state["history"], state["epoch"]
-            history.resumed_from = start_epoch
-            if progress and rank == 0:
-                tqdm.write(f"{desc}: resumed from its checkpoint after epoch {start_epoch} of {cfg.epochs} ({ckpt})")
+    state, source = _resumable(ckpt, earlier, tag, tag_at, cfg.epochs)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():  # dropout, attack starts on GPU
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        history.epochs, start_epoch = state["history"], state["epoch"]
+        history.resumed_from = start_epoch
+        if progress and rank == 0:
+            what = "its checkpoint" if source == ckpt else f"the {state['config']['epochs']}-epoch run's checkpoint"
+            tqdm.write(f"{desc}: resumed from {what} after epoch {start_epoch} of {cfg.epochs} ({source})")
     autocast = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if cfg.precision == "bf16"
                 else contextlib.nullcontext())
     local = cfg.batch_size // world
@@ -172,3 +183,22 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             break
     history.seconds = time.perf_counter() - t0
     return history
+
+
+def _resumable(ckpt: Path | None, earlier: Sequence[str | Path], tag: str, tag_at: Callable[[int], str],
+               epochs: int) -> tuple[dict | None, Path | None]:
+    """The checkpoint state a run resumes from, and its file: its own checkpoint when written for the same
+    configuration, else the first of ``earlier`` written for the same configuration but ``epochs`` and not past
+    this run's end; (None, None) when there is none."""
+    if ckpt and ckpt.exists():
+        state = torch.load(ckpt, weights_only=False)
+        if state.get("tag") == tag:
+            return state, ckpt
+    for path in map(Path, earlier):
+        if not path.exists():
+            continue
+        state = torch.load(path, weights_only=False)
+        their = state.get("config", {}).get("epochs")
+        if isinstance(their, int) and state.get("tag") == tag_at(their) and state["epoch"] <= epochs:
+            return state, path
+    return None, None

@@ -80,6 +80,33 @@ def test_interrupted_training_resumes_to_the_same_weights(mnist_small, tmp_path)
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_a_longer_schedule_continues_a_shorter_runs_checkpoint_to_the_same_weights(mnist_small, tmp_path):
+    """A run of 2 epochs is a prefix of the same run of 3 (same milestones): continuing its checkpoint ends where
+    training 3 epochs from scratch ends; a shorter run that differs in anything else, or a checkpoint past the run's
+    end, is not continued."""
+    x, y, _, _ = mnist_small
+    xs, ys = x[:100], y[:100]
+    loss_fn = _loss("TRADES(β=1)", steps=1)
+
+    def run(epochs, ckpt, earlier=(), lr=0.05):
+        torch.manual_seed(7)
+        model = models.build("CNN2")  # dropout: the random state carries over too
+        hist = fit(model, xs, ys, loss_fn=loss_fn, checkpoint=ckpt, earlier=earlier, progress=False,
+                   cfg=TrainConfig(epochs=epochs, batch_size=50, lr=lr, milestones=(1,), seed=1))
+        return model, hist
+
+    straight, _ = run(3, tmp_path / "straight.pt")
+    run(2, tmp_path / "short.pt")
+    run(2, tmp_path / "other.pt", lr=0.02)
+    longer, hist = run(3, tmp_path / "long.pt", earlier=[tmp_path / "other.pt", tmp_path / "short.pt"])
+    assert hist.resumed_from == 2 and [e["epoch"] for e in hist.epochs] == [1, 2, 3]
+    assert [e["lr"] for e in hist.epochs] == pytest.approx([0.005, 0.005, 0.005])
+    for p, q in zip(straight.state_dict().values(), longer.state_dict().values()):
+        assert torch.equal(p, q)
+    assert run(3, tmp_path / "x.pt", earlier=[tmp_path / "other.pt"])[1].resumed_from == 0
+    assert run(2, tmp_path / "y.pt", earlier=[tmp_path / "long.pt"])[1].resumed_from == 0  # past its end
+
+
 def test_checkpoint_of_another_configuration_is_not_reused(mnist_small, tmp_path):
     x, y, _, _ = mnist_small
     ckpt = tmp_path / "c.pt"

@@ -187,3 +187,14 @@ def test_cakes_cnn1_rows_at_full_are_closer_looks_networks():
                                  (("TRADES(β=1)", "TRADES(1/λ=1)"), 0), (("TRADES(β=3)", "TRADES(1/λ=3)"), 0)]:
         assert (m_cl, seed) in {(m, s) for arch, m, s in grid.grid(a) if arch == "CNN1"}
         assert cl.network_id(a, "CNN1", m_cl, seed) == cake.network_id(b, "CNN1", m_cake, seed)
+
+
+def test_a_grid_run_with_more_epochs_continues_the_shorter_runs_checkpoint(kept_grid, monkeypatch):
+    g, cfg, tmp_path = kept_grid
+    g.compute(cfg, "smoke", progress=False)
+    longer = {**cfg, "epochs": cfg["epochs"] + 1}
+    assert g.earlier(longer, "CNN1", "AT", 0) == [g.checkpoint(cfg, "CNN1", "AT", 0)]
+    assert g.checkpoint(longer, "CNN1", "AT", 0) != g.checkpoint(cfg, "CNN1", "AT", 0)
+    _, hist = g.trained(longer, "CNN1", "AT", 0, kept=False)
+    assert hist.resumed_from == cfg["epochs"] and len(hist.epochs) == cfg["epochs"] + 1
+    assert g.earlier({**longer, "dataset": "fashion_mnist"}, "CNN1", "AT", 0) == []

@@ -118,7 +118,7 @@ class TightnessGrid(grid.MethodGrid):
         loss = losses.build("hinge") if lam is None else losses.build(
             "hinge_trades", eps=cfg["eps"], steps=cfg["attack_steps"], step_size=cfg["attack_step_size"], lam=lam)
         hist = fit(model, x, y, loss_fn=loss, cfg=grid.train_config(cfg, seed), checkpoint=ckpt, progress=progress,
-                   desc=method, on_epoch=self.curve(cfg))
+                   earlier=self.earlier(cfg, arch, method, seed), desc=method, on_epoch=self.curve(cfg))
         return model.eval(), hist
 
     @staticmethod
