@@ -133,9 +133,13 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         history.epochs, start_epoch = state["history"], state["epoch"]
         history.resumed_from = start_epoch
-        if progress and rank == 0:
+        if rank == 0:
             what = "its checkpoint" if source == ckpt else f"the {state['config']['epochs']}-epoch run's checkpoint"
-            tqdm.write(f"{desc}: resumed from {what} after epoch {start_epoch} of {cfg.epochs} ({source})")
+            message = f"{desc}: resumed from {what} after epoch {start_epoch} of {cfg.epochs} ({source})"
+            if progress:
+                tqdm.write(message)
+            else:
+                log.info(message)
     autocast = (torch.autocast(device_type=x.device.type, dtype=torch.bfloat16) if cfg.precision == "bf16"
                 else contextlib.nullcontext())
     local = cfg.batch_size // world
