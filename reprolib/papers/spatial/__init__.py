@@ -117,6 +117,9 @@ class SpatialProfiles(Settings):
                                             zero="neither DeepFool nor Fig. 14's PGD accuracy is measured")
     deepfool_overshoot: float = settings.param(0.02, "DeepFool's overshoot", ge=0.0)
     deepfool_max_iter: int = settings.steps(50, "DeepFool's iterations at most")
+    curve_n: int = settings.param(0, "test images of the training curve (clean and PGD accuracy at eps after every "
+                                  "epoch, stored beside the epoch's mean training loss); 0: no curve", ge=0,
+                                  since=True, kind="count")
 
 
 # Fig. 6 (and Fig. 14, on the same networks). The paper states no training recipe: the authors' GCNN code's (SGD
@@ -157,6 +160,14 @@ _AUG_PROFILES = {
               "deepfool_max_iter": 10,
               "gcnn": {"archs": ["GCNN"], "methods": ["Natural", "Aug-R(180°)"], "n_train": 300, "epochs": 1,
                        "n_robust": 20, "n_deepfool": 10}},
+    # full (a plan until the pilot's curve checks it: Aug-T(0.3) and Aug-RT(0.3) are the slowest to fit): the
+    # authors' recipe on all of MNIST for 20 epochs (StdCNN) and 10 (the GCNN, ~5x the cost per image); the invariance
+    # and robustness profiles on all 10,000 test images (the GCNN's robustness on the first 2,000), Fig. 14's
+    # DeepFool distance on 2,000; every network's curve (training loss, clean and PGD accuracy on 1,000 test
+    # images) after every epoch; every network kept (StdCNN 92 kB, GCNN 360 kB)
+    "full": {"methods": list(augmentation.METHODS), "n_train": None, "epochs": 20, "n_eval_test": None,
+             "n_robust": None, "n_deepfool": 2000, "curve_n": 1000,
+             "gcnn": {"archs": ["GCNN"], "methods": list(R_METHODS), "n_train": None, "epochs": 10, "n_robust": 2000}},
     # the authors' GCNN recipe over all of MNIST (10 epochs), profiles on the whole test set, ε up to 1 (P2 §4)
     "paper": {"n_train": None, "epochs": 10, "n_eval_test": None, "n_robust": 1000, "n_deepfool": 1000,
               "angles": [float(a) for a in range(0, 181, 10)], "eps_grid": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0],
@@ -205,6 +216,18 @@ SECTIONS = (
                   "n_train": None, "epochs": 91, "batch_size": 50, "lr": 0.0001, "n_eval_test": None,
                   "n_robust": 1000, "n_audit": 1000, "eps_grid": [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0],
                   "audit_methods": [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)]},
+        # full (a plan until the pilot's curve checks it): Madry's LeNet at ε_train up to 0.3 on all of MNIST,
+        # batch 50, PGD-10 of 2.5·ε/10 with a random start (the paper: 40 of 0.01), Adam 1e-3 for 8 epochs then 1e-4
+        # for 2 (the paper: 1e-4 for ≈ 91 epochs); profiles on all 10,000 test images (robustness on the first
+        # 2,000), AutoAttack's `apgd` version on 1,000 (the book's policy for a grid: benchmarks/audit_policy.py);
+        # the adversarially trained networks kept in half precision
+        # (6.5 MB each; the natural one, the cheapest to retrain, stays in the cache)
+        "full": {"archs": ["MadryLeNet"],
+                 "methods": ["Natural"] + [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)],
+                 "n_train": None, "epochs": 10, "milestones": [8], "batch_size": 50, "n_eval_test": None,
+                 "n_robust": 2000, "n_audit": 1000, "audit_version": "apgd", "curve_n": 1000,
+                 "audit_methods": [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)],
+                 "keep_methods": [adversarial.method_name(e) for e in (0.1, 0.2, 0.3)], "weights_dtype": "float16"},
     }),
     # Fig. 14: clean and PGD accuracy and DeepFool distance against θ_train (Fig. 6's rotation networks).
     Section("spatial/fig14", AugmentationSettings, run=augmentation.run_fig14, reads=("spatial/fig6",),

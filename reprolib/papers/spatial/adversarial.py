@@ -97,9 +97,13 @@ def fig7_figure(rows: list[dict]) -> plt.Figure:
     return fig
 
 
-FIG7 = SpatialGrid("spatial.fig7", METHODS, claims=fig7_claims, row_keys=ROW_KEYS,
-                   notes="MNIST, StdCNN in place of Madry's LeNet, a training subset and few epochs: see the "
-                         "Deviations box")
+def _notes(cfg: dict) -> str:
+    net = "Madry's LeNet" if cfg["archs"] == ["MadryLeNet"] else f"{', '.join(cfg['archs'])} in place of Madry's LeNet"
+    data = "all of MNIST" if cfg["n_train"] is None else "a training subset"
+    return f"MNIST, {net}, {data}, fewer steps than the paper's: see the Deviations box"
+
+
+FIG7 = SpatialGrid("spatial.fig7", METHODS, claims=fig7_claims, row_keys=ROW_KEYS, notes=_notes)
 
 
 def run_fig7(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
