@@ -59,6 +59,13 @@ def train_config(cfg: dict, seed: int) -> TrainConfig:
     return TrainConfig(**{**values, "milestones": tuple(values["milestones"])}, seed=seed)
 
 
+def _selected(cfg: dict, prefix: str) -> list[tuple[str, str, int]]:
+    """The runs of :func:`grid` that ``<prefix>_archs``, ``<prefix>_methods`` and ``<prefix>_seeds`` select (a
+    setting that is absent or None selects every value)."""
+    pick = [cfg.get(f"{prefix}_{k}") for k in ("archs", "methods", "seeds")]
+    return [run for run in grid(cfg) if all(p is None or v in p for p, v in zip(pick, run))]
+
+
 def grid(cfg: dict) -> list[tuple[str, str, int]]:
     """(arch, method, seed) in the order they run: every method with the first seeds, then the spread seeds."""
     out = [(a, m, s) for a in cfg["archs"] for s in cfg["seeds"] for m in cfg["methods"]]
@@ -221,15 +228,12 @@ class MethodGrid:
     @staticmethod
     def audited(cfg: dict) -> list[tuple[str, str, int]]:
         """The runs of the grid that get a robustness audit (``audit_archs`` None: every architecture)."""
-        archs = cfg.get("audit_archs")
-        return [(a, m, s) for a, m, s in grid(cfg) if m in cfg["audit_methods"] and s in cfg["audit_seeds"]
-                and (archs is None or a in archs)]
+        return _selected(cfg, "audit")
 
     @staticmethod
     def kept(cfg: dict) -> list[tuple[str, str, int]]:
         """The runs whose networks are committed at a budget that keeps networks (``keep_*`` None: all)."""
-        pick = [cfg.get(f"keep_{k}") for k in ("archs", "methods", "seeds")]
-        return [run for run in grid(cfg) if all(p is None or v in p for p, v in zip(pick, run))]
+        return _selected(cfg, "keep")
 
     def _audit(self, cfg: dict, arch: str, method: str, seed: int, row: dict, progress: bool) -> dict:
         """Audit the run's model on the first ``n_audit`` test images; black-box examples come from the Natural
@@ -398,6 +402,24 @@ def curve_figure(rows: list[dict], n: int, eval_steps: int):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
+
+
+def show_curves(record: dict, cfg: dict, profile: str, measured: str = "clean and PGD accuracy",
+                images: str = "test images") -> None:
+    """A page's training curves: what they are and the figure (:func:`curve_figure`), or a line saying that this
+    budget's records store none."""
+    from IPython.display import Markdown, display
+
+    from .plotting import show
+
+    if not any(r.get("curve") for r in record["rows"]):
+        display(Markdown(f"The `{profile}` records store no training curves (`curve_n` is 0); the `full` budget's "
+                         "do."))
+        return
+    display(Markdown(f"Every network stored its {measured} on the first {cfg['curve_n']:,} {images} after every "
+                     "epoch (a budget's epochs are fixed in its profile: nothing stops on test data), drawn here so "
+                     "that you can see whether each had plateaued:"))
+    show(curve_figure(record["rows"], cfg["curve_n"], cfg["eval_steps"]))
 
 
 # ---- a grid run twice: once as configured, once with a dict of overrides (another dataset or architecture) ------

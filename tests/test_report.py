@@ -58,3 +58,22 @@ def test_training_curves_are_drawn_per_architecture():
     assert [len(a.lines) for a in axes] == [2, 2, 1, 1]
     assert axes[3].get_legend().get_texts()[0].get_text() == "AT (seed 1)"
     plt.close(fig)
+
+
+def test_a_page_shows_its_curves_or_says_that_its_budget_stores_none(monkeypatch):
+    from reprolib import grid
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("reprolib.plotting.show", lambda fig: shown.append(fig))
+    curve = [{"epoch": 1, "clean": 0.9, "pgd": 0.5}]
+    grid.show_curves({"rows": [{"arch": "CNN1", "method": "AT", "seed": 0}]}, {"curve_n": 0}, "cpu")
+    assert len(shown) == 1 and "The `cpu` records store no training curves" in shown[0].data
+    shown.clear()
+    grid.show_curves({"rows": [{"arch": "CNN1", "method": "AT", "seed": 0, "curve": curve}]},
+                     {"curve_n": 1000, "eval_steps": 40}, "full", measured="clean accuracy and A_rob")
+    assert "its clean accuracy and A_rob on the first 1,000 test images" in shown[0].data
+    assert [a.get_title() for a in shown[1].axes][1] == "PGD-40, same images"
+    import matplotlib.pyplot as plt
+
+    plt.close(shown[1])
