@@ -30,7 +30,14 @@ def weights_dir() -> Path:
     return results.results_dir().parent / "weights"
 
 
+_SPELLED = {"λ": "lambda", "β": "beta", "ε": "eps", "θ": "theta", "°": "deg"}  # the row names' symbols
+
+
 def _slug(text: str) -> str:
+    """A file name's part for a row name: its symbols spelt out, anything else but [A-Za-z0-9.=-] an underscore
+    (``TRADES(1/λ=6)`` → ``TRADES_1_lambda=6``, ``Aug-R(90°)`` → ``Aug-R_90deg``)."""
+    for symbol, word in _SPELLED.items():
+        text = text.replace(symbol, word)
     return re.sub(r"[^A-Za-z0-9.=-]+", "_", text).strip("_")
 
 

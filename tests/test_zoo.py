@@ -198,3 +198,9 @@ def test_a_grid_run_with_more_epochs_continues_the_shorter_runs_checkpoint(kept_
     _, hist = g.trained(longer, "CNN1", "AT", 0, kept=False)
     assert hist.resumed_from == cfg["epochs"] and len(hist.epochs) == cfg["epochs"] + 1
     assert g.earlier({**longer, "dataset": "fashion_mnist"}, "CNN1", "AT", 0) == []
+
+
+@pytest.mark.parametrize("method, name", [("TRADES(1/λ=6)", "TRADES_1_lambda=6"), ("TRADES(β=6)", "TRADES_beta=6"),
+                                          ("Adv-PGD(ε=0.3)", "Adv-PGD_eps=0.3"), ("Aug-R(90°)", "Aug-R_90deg")])
+def test_a_kept_networks_file_name_spells_out_its_rows_symbols(method, name):
+    assert zoo.path_for("trades.table5", "full", "SmallCNN", method, 0).name == f"SmallCNN-{name}-s0.safetensors"
