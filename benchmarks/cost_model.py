@@ -99,10 +99,11 @@ def _n(value, split: str, cfg: dict) -> int:
 
 def predict(section: str, profile: str, cache: dict, trained: set | None = None) -> list[dict]:
     """Per network of the section's grids at ``profile``: predicted seconds of training, evaluation and audit. A
-    network already in ``trained`` (its ``network_id``: another grid trains the very same network, e.g. cake's
-    CNN1 rows and closer_look's) costs its evaluation and audit only."""
+    network already in ``trained`` (its ``network_id``: another grid trains and measures the very same network the
+    same way, e.g. cake's CNN1 rows and closer_look's) costs nothing: its record and audit are taken over
+    (``MethodGrid._twin``); ``trained`` maps it to whether that grid audits it."""
     spec = sections.get(section)
-    trained = set() if trained is None else trained
+    trained = {} if trained is None else trained
     out = []
     for method_grid, cfg in spec.sweep.grid_settings(profiles.resolve(section, profile)):
         audited = set(method_grid.audited(cfg))
@@ -128,12 +129,13 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
             n_audit = min(cfg.get("n_audit") or n_test, n_test)
             share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0
             network = method_grid.network_id(cfg, arch, method, seed)
+            shared, audit_here = network in trained, (arch, method, seed) in audited and not trained.get(network)
             out.append({"arch": arch, "method": method, "seed": seed,
-                        "train_s": 0.0 if network in trained else slower * n_train * cfg["epochs"] / cache[key],
-                        "eval_s": slower * (n_test + n_eval_train + lip + curve) / cache[ekey],
-                        "audit_s": (n_audit * aa * share) if (arch, method, seed) in audited and aa else 0.0,
-                        "audit_known": aa is not None, "shared": network in trained})
-            trained.add(network)
+                        "train_s": 0.0 if shared else slower * n_train * cfg["epochs"] / cache[key],
+                        "eval_s": 0.0 if shared else slower * (n_test + n_eval_train + lip + curve) / cache[ekey],
+                        "audit_s": (n_audit * aa * share) if audit_here and aa else 0.0,
+                        "audit_known": aa is not None, "shared": shared})
+            trained[network] = trained.get(network, False) or (arch, method, seed) in audited
     return out
 
 
@@ -146,14 +148,14 @@ def main():
     names = args.sections or [n for n, s in sections.registry().items()
                               if s.sweep and s.sweep.grids and args.profile in profiles.available(n)]
     cache: dict = {}
-    trained: set = set()
+    trained: dict = {}
     print(f"torch {torch.__version__}, one thread per job; profile {args.profile}; the times below are for a job "
           f"beside another (the audits' from real runs, which ran so already)")
     for name in names:
         runs = predict(name, args.profile, cache, trained)
         for r in runs:
             print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min"
-                  f"{' (trained by an earlier section)' if r['shared'] else ''}, "
+                  f"{' (trained and measured by an earlier section)' if r['shared'] else ''}, "
                   f"evaluation {r['eval_s'] / 60:5.1f} min, audit {r['audit_s'] / 60:6.1f} min"
                   + ("" if r["audit_known"] else " (no committed audit of this architecture: audit not counted)"))
         hours = {k: sum(r[k] for r in runs) / 3600 for k in ("train_s", "eval_s", "audit_s")}

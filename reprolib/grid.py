@@ -59,6 +59,10 @@ def train_config(cfg: dict, seed: int) -> TrainConfig:
     return TrainConfig(**{**values, "milestones": tuple(values["milestones"])}, seed=seed)
 
 
+# what a stored record holds besides its measurements (its head, provenance, digest and sub-records)
+_RECORD_PARTS = ("artifact", "profile", "config", "config_hash", "provenance", "digest", "reused", "audit", "weights")
+
+
 def _selected(cfg: dict, prefix: str) -> list[tuple[str, str, int]]:
     """The runs of :func:`grid` that ``<prefix>_archs``, ``<prefix>_methods`` and ``<prefix>_seeds`` select (a
     setting that is absent or None selects every value)."""
@@ -206,6 +210,46 @@ class MethodGrid:
                                 step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
                                 lip_step_size=cfg["lip_step_size"], progress=progress)
 
+    def _twin(self, profile: str, config: dict) -> dict | None:
+        """The run record of the same network measured the same way by another grid at ``profile`` (its stored
+        configuration is this run's but for the row's name: cake's CNN1 rows are closer_look's at the same budget),
+        if one is stored."""
+        want = {k: v for k, v in config.items() if k != "method"}
+        own, suffix = results.sweep_dir(self.store, profile), "" if profile == "cpu" else profile
+        for path in sorted(results.results_dir().glob("*/*/*.json")):
+            if path.parent == own or path.parent.name.partition("@")[2] != suffix:
+                continue
+            rec = results.read_record(path)
+            theirs = rec.get("config") or {}
+            if "method" in theirs and {k: v for k, v in theirs.items() if k != "method"} == want:
+                return rec
+        return None
+
+    def _measured(self, cfg: dict, arch: str, method: str, seed: int, profile: str, recompute: bool,
+                  progress: bool) -> dict:
+        """A run's measurements: another grid's, when it stored the same network measured the same way (nothing is
+        trained or measured twice; ``measured_by`` names it), else (or to recompute) trained and evaluated here."""
+        twin = None if recompute else self._twin(profile, self.run_config(cfg, arch, method, seed))
+        if twin is None:
+            return self._train_eval(cfg, arch, method, seed, progress)
+        return {**{k: v for k, v in twin.items() if k not in _RECORD_PARTS}, "method": method,
+                "measured_by": {"artifact": twin["artifact"], "method": twin["method"],
+                                "provenance": twin["provenance"]}}
+
+    def _audit_once(self, cfg: dict, arch: str, method: str, seed: int, row: dict, profile: str, recompute: bool,
+                    progress: bool) -> dict:
+        """A run's audit: the twin's (:meth:`_twin`) when it holds one made the same way, its claims renamed to
+        this row, else (or to recompute) audited here."""
+        twin = {} if recompute else self._twin(profile, self.run_config(cfg, arch, method, seed)) or {}
+        sub = twin.get("audit") or {}
+        if sub.get("config_hash") != results.config_hash(self.audit_config(cfg)):
+            return self._audit(cfg, arch, method, seed, row, progress)
+        theirs, ours = f".{arch}.{twin['method']}.s{seed}", audit.id_prefix(self.artifact, arch, method, seed)
+        claims = [{**c, "id": ours + c["id"][c["id"].index(theirs) + len(theirs):]} for c in sub["claims"]]
+        return {**{k: v for k, v in sub.items() if k not in _RECORD_PARTS}, "claims": claims,
+                "measured_by": {"artifact": twin["artifact"], "method": twin["method"],
+                                "provenance": sub["provenance"]}}
+
     def _train_eval(self, cfg: dict, arch: str, method: str, seed: int, progress: bool) -> dict:
         model, hist = self.trained(cfg, arch, method, seed, progress, kept=False)
         t = time.perf_counter()
@@ -305,14 +349,15 @@ class MethodGrid:
         for arch, method, seed in grid(cfg):
             config = self.run_config(cfg, arch, method, seed)
             rec = results.cached_run(self.store, profile=profile, recompute=recompute, config=config,
-                                     compute=lambda: self._train_eval(cfg, arch, method, seed, progress))
+                                     compute=lambda: self._measured(cfg, arch, method, seed, profile, recompute, progress))
             if (arch, method, seed) in to_keep:
                 zoo.keep(self.store, profile, config, lambda: self.trained(cfg, arch, method, seed, progress)[0],
                          arch=arch, method=method, seed=seed, network=self.network_id(cfg, arch, method, seed))
             shown = row(rec)
             found = None if (arch, method, seed) not in to_audit else results.attach(
                 self.store, profile=profile, config=config, key="audit", attachment=self.audit_config(cfg),
-                recompute=recompute, compute=lambda: self._audit(cfg, arch, method, seed, shown, progress))
+                recompute=recompute,
+                compute=lambda: self._audit_once(cfg, arch, method, seed, shown, profile, recompute, progress))
             yield arch, method, seed, shown, found
 
     def compute(self, cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict:

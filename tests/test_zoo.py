@@ -104,6 +104,31 @@ def test_two_grids_that_train_the_same_network_share_its_training_and_its_file(k
     assert metrics.accuracy(zoo.load("demo.other", "PGD-AT"), x, y) == first["rows"][1]["test_acc"]
 
 
+def test_a_second_grid_takes_the_measurements_and_the_audit_of_a_network_another_grid_stored(kept_grid,
+                                                                                             monkeypatch):
+    """Neither evaluated nor audited twice: the second grid's record names the first's (``measured_by``), its audit
+    claims carry its own row's name; to recompute is to measure again."""
+    g, cfg, tmp_path = kept_grid
+    first = g.compute({**cfg, "audit_methods": ["AT"]}, "full", progress=False)
+    other = grid.MethodGrid("demo.other", {"Natural": {"method": "natural"}, "PGD-AT": {"method": "at"}})
+    mine = {**cfg, "methods": ["PGD-AT"], "audit_methods": ["PGD-AT"]}
+    with monkeypatch.context() as m:
+        m.setattr(grid.MethodGrid, "_train_eval", _no_training)
+        m.setattr(grid.MethodGrid, "_audit", _no_training)
+        second = other.compute(mine, "full", progress=False)
+    assert second["rows"][0]["test_acc"] == first["rows"][1]["test_acc"]
+    rec = zoo.find("demo.other", "PGD-AT")
+    assert rec["measured_by"]["artifact"] == "demo.zoo" and rec["audit"]["measured_by"]["method"] == "AT"
+    ids = [c["id"] for c in rec["audit"]["claims"]]
+    assert ids and all(i.startswith("demo.other.CNN1.PGD-AT.s0.") for i in ids)
+    assert second["audit"]["rows"][0]["autoattack_acc"] == first["audit"]["rows"][0]["autoattack_acc"]
+    again = other.compute(mine, "full", recompute=True, progress=False)
+    assert "measured_by" not in zoo.find("demo.other", "PGD-AT")
+    timeless = [[{k: v for k, v in r.items() if not k.endswith("_seconds")} for r in out["rows"]]
+                for out in (again, second)]
+    assert timeless[0] == timeless[1]
+
+
 def test_half_precision_weights_are_the_measured_network(kept_grid):
     """A grid that keeps float16 weights measures its networks with their weights so rounded: the kept file is
     half the size and reproduces the stored accuracy exactly."""
