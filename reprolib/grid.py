@@ -177,7 +177,8 @@ class MethodGrid:
         loss_fn = losses.for_section(name, cfg, **spec)  # the method declares what of the threat model it uses
         model = models.build(arch).to(dev)
         hist = fit(model, x, y, loss_fn=loss_fn, cfg=train_config(cfg, seed), checkpoint=ckpt, progress=progress,
-                   earlier=self.earlier(cfg, arch, method, seed), desc=f"{arch} {method} s{seed}", augment=Augmentation(**aug) if aug else None,
+                   earlier=self.earlier(cfg, arch, method, seed), desc=f"{arch} {method} s{seed}",
+                   augment=Augmentation(**aug) if aug else None,
                    on_epoch=self.curve(cfg, dev))
         return model.eval(), hist
 
@@ -348,8 +349,9 @@ class MethodGrid:
         to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
         for arch, method, seed in grid(cfg):
             config = self.run_config(cfg, arch, method, seed)
-            rec = results.cached_run(self.store, profile=profile, recompute=recompute, config=config,
-                                     compute=lambda: self._measured(cfg, arch, method, seed, profile, recompute, progress))
+            rec = results.cached_run(
+                self.store, profile=profile, recompute=recompute, config=config,
+                compute=lambda: self._measured(cfg, arch, method, seed, profile, recompute, progress))
             if (arch, method, seed) in to_keep:
                 zoo.keep(self.store, profile, config, lambda: self.trained(cfg, arch, method, seed, progress)[0],
                          arch=arch, method=method, seed=seed, network=self.network_id(cfg, arch, method, seed))
@@ -379,7 +381,8 @@ class MethodGrid:
         curve."""
         row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
         # the last epoch's mean training loss terms (a network that did not fit shows here first)
-        row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items() if k not in ("epoch", "lr")}
+        row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items()
+                             if k not in ("epoch", "lr") and not k.startswith("curve_")}
         row["paper"] = self.paper_values(cfg, rec["arch"], rec["method"])
         curve = curve_of(rec)
         if curve:  # the network's training curve (curve_n > 0): was it still climbing when training stopped?
@@ -417,31 +420,42 @@ class MethodGrid:
 
 
 def curve_of(rec: dict) -> list[dict]:
-    """A run record's training curve (clean and PGD accuracy after every epoch; empty without ``curve_n``)."""
-    return [{"epoch": e["epoch"], "clean": e["curve_clean"], "pgd": e["curve_pgd"]}
+    """A run record's training curve (clean and PGD accuracy after every epoch, and the epoch's mean training loss
+    where the record has it; empty without ``curve_n``)."""
+    return [{"epoch": e["epoch"], "clean": e["curve_clean"], "pgd": e["curve_pgd"],
+             **({"loss": e["loss"]} if "loss" in e else {})}
             for e in rec.get("history") or [] if "curve_clean" in e]
 
 
 def curve_figure(rows: list[dict], n: int, eval_steps: int):
-    """Clean and PGD accuracy on the first ``n`` test images after every epoch, one line per network (the rows
-    that stored a curve) and one row of panels per architecture, so that a reader sees whether training had
-    plateaued."""
+    """Clean and PGD accuracy on the first ``n`` test images after every epoch, and the epoch's mean training loss
+    (a third panel, when the records have it: on a log scale, it shows whether a network still fitted its training
+    data), one line per network (the rows that stored a curve) and one row of panels per architecture, so that a
+    reader sees whether training had plateaued."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
     drawn = [r for r in rows if r.get("curve")]
     archs = list(dict.fromkeys(r["arch"] for r in drawn))
-    fig, axes = plt.subplots(len(archs), 2, figsize=(10, 3.4 * len(archs)), sharex=True, squeeze=False)
-    for arch, (clean_ax, pgd_ax) in zip(archs, axes):
+    panels = [("clean", "clean, first {n} test images"), ("pgd", "PGD-{eval_steps}, same images")]
+    if any("loss" in c for r in drawn for c in r["curve"]):
+        panels.append(("loss", "training loss (epoch mean)"))
+    fig, axes = plt.subplots(len(archs), len(panels), figsize=(5 * len(panels), 3.4 * len(archs)), sharex=True,
+                             squeeze=False)
+    for arch, row_axes in zip(archs, axes):
         for r in (r for r in drawn if r["arch"] == arch):
             label = f"{r['method']}" + (f" (seed {r['seed']})" if r["seed"] else "")
-            epochs = [c["epoch"] for c in r["curve"]]
-            for ax, key in ((clean_ax, "clean"), (pgd_ax, "pgd")):
-                ax.plot(epochs, [100 * c[key] for c in r["curve"]], marker="o", ms=3, label=label)
+            for ax, (key, _) in zip(row_axes, panels):
+                points = [(c["epoch"], c[key] * (1 if key == "loss" else 100)) for c in r["curve"] if key in c]
+                if points:
+                    ax.plot(*zip(*points), marker="o", ms=3, label=label)
         where = f"{arch}: " if len(archs) > 1 else ""
-        clean_ax.set(ylabel="accuracy (%)", title=f"{where}clean, first {n} test images")
-        pgd_ax.set(title=f"{where}PGD-{eval_steps}, same images")
-        pgd_ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+        for ax, (key, title) in zip(row_axes, panels):
+            ax.set(title=where + title.format(n=n, eval_steps=eval_steps))
+            if key == "loss":
+                ax.set_yscale("log")
+        row_axes[0].set(ylabel="accuracy (%)")
+        next(ax for ax in row_axes[::-1] if ax.lines).legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     for ax in axes[-1]:
         ax.set(xlabel="epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

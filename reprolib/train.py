@@ -160,6 +160,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
                 xb = augment(xb, g_aug)
             with autocast:
                 loss, stats = loss_fn(net, xb, yb)
+            stats = {"loss": loss.detach(), **stats}  # the objective (mean over the batch), then its terms
             if cfg.reduction == "sum":
                 loss = loss * len(xb)
             opt.zero_grad(set_to_none=True)

@@ -58,6 +58,13 @@ def test_training_curves_are_drawn_per_architecture():
     assert [len(a.lines) for a in axes] == [2, 2, 1, 1]
     assert axes[3].get_legend().get_texts()[0].get_text() == "AT (seed 1)"
     plt.close(fig)
+    # records that store the epoch's training loss get a third panel, on a log scale
+    for r in rows[:2]:
+        r["curve"] = [{**c, "loss": 2.0 / c["epoch"]} for c in r["curve"]]
+    fig = grid.curve_figure(rows, 1000, 10)
+    assert len(fig.axes) == 6 and fig.axes[2].get_title() == "CNN1: training loss (epoch mean)"
+    assert fig.axes[2].get_yscale() == "log" and [len(a.lines) for a in fig.axes] == [2, 2, 2, 1, 1, 0]
+    plt.close(fig)
 
 
 def test_a_page_shows_its_curves_or_says_that_its_budget_stores_none(monkeypatch):
