@@ -32,8 +32,10 @@ def _batch(cfg: dict, n: int):
     return torch.rand(n, *info.shape), torch.randint(0, info.num_classes, (n,))
 
 
-def train_rate(arch: str, loss, cfg: dict, batches: int = 3) -> float:
-    """Images/s of the training step (forward, backward, SGD) of ``loss`` on ``arch``, one thread."""
+def train_rate(arch: str, loss, cfg: dict, batches: int = 4, repeats: int = 3) -> float:
+    """Images/s of the training step (forward, backward, SGD) of ``loss`` on ``arch``, one thread: the median of
+    ``repeats`` timings of ``batches`` steps (this host's speed wanders by ±20% from one second to the next: on
+    2026-12-06 three steps timed once put CNN1_BN1's TRADES step at 48 images/s, eight timed twice at 54-75)."""
     model = models.build(arch).train()
     if cfg.get("channels_last", True):
         models.to_channels_last(model)
@@ -47,10 +49,13 @@ def train_rate(arch: str, loss, cfg: dict, batches: int = 3) -> float:
         opt.step()
 
     step()  # warm-up
-    t = time.perf_counter()
-    for _ in range(batches):
-        step()
-    return batches * len(x) / (time.perf_counter() - t)
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(batches):
+            step()
+        rates.append(batches * len(x) / (time.perf_counter() - t))
+    return statistics.median(rates)
 
 
 def attack_rate(arch: str, cfg: dict, steps: int, n: int = 128) -> float:
@@ -74,7 +79,7 @@ def audit_seconds_per_image(arch: str) -> float | None:
 def _busy(arch: str, loss, cfg: dict, stop) -> None:
     torch.set_num_threads(1)
     while not stop.is_set():
-        train_rate(arch, loss, cfg, batches=1)
+        train_rate(arch, loss, cfg, batches=1, repeats=1)
 
 
 def neighbour_factor(arch: str, loss, cfg: dict, batches: int = 4) -> float:
