@@ -44,6 +44,13 @@ chunk is one AutoAttack batch whichever process attacks it, so the robust images
 flags are those of a run in one process (a test checks it); ``benchmarks/autoattack.py --processes`` measures
 the gain.
 
+Resuming: each finished chunk is written (atomically) to a progress file in the cache
+(``$REPROLIB_ARTIFACTS/autoattack/``, named by a hash of the model's weights, the images and the settings), and a
+run of the same attack on the same model and images takes the finished chunks from it and attacks the rest: an
+audit of 1,000 images (hours on these cores) killed with its session continues in the next one, with the result
+of an uninterrupted run (each chunk is a function of the model, the chunk and the seed). The file is removed
+when the run completes.
+
 Layout: on the CPU the attacks run on a copy of the model with NHWC ("channels last") weights, as the training
 loop trains (``models.to_channels_last``): the same function up to float rounding, and faster. Measured on a
 TRADES-trained CNN1_BN1 (MNIST, eps 0.1, 20 images, one thread, while two other jobs held the cores): 113 s
@@ -57,11 +64,14 @@ default).
 from __future__ import annotations
 
 import copy
+import hashlib
 import importlib.metadata
+import json
 import logging
 import multiprocessing as mp
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -72,6 +82,8 @@ from .attacks import check_threat
 from .models import to_channels_last
 from .parallel import limited_threads
 from .errors import ConfigError
+from .paths import artifacts_dir
+from .results import atomic_write_json
 
 PACKAGE = "pyautoattack"
 NORMS = {"linf": "Linf", "l2": "L2", "l1": "L1"}  # our spelling (attacks.STEPS) -> AutoAttack's
@@ -258,18 +270,54 @@ def _forked_chunk(bounds: tuple[int, int]) -> dict:
     return {**out, "flags": list(s["flags"].messages)}
 
 
-def _chunks(model, x, y, *, aa, names, processes, aa_args, chunk, bar, flags):
-    """Every chunk's result, in order: one after the other here with ``aa``, or over ``processes`` (> 1 only on the
-    CPU, at most one per chunk: :func:`_evaluate`) forked single-threaded workers, each with its own attack object
-    (the same results: each chunk is one AutoAttack batch, whichever process attacks it)."""
-    bounds = [(i, min(i + chunk, len(x))) for i in range(0, len(x), chunk)]
+def _progress_file(model, x, y, aa_args: dict, chunk: int) -> Path:
+    """Where a run's finished chunks are kept until it completes: named by the model's weights (in any memory
+    layout), the images, the labels and every setting that changes a chunk's result."""
+    h = hashlib.sha256()
+    for t in [*model.state_dict().values(), x, y]:
+        h.update(t.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    settings = {**{k: v for k, v in aa_args.items() if k != "device"}, "device": str(aa_args["device"]),
+                "chunk": chunk, "package": package_version()}
+    h.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    return artifacts_dir() / "autoattack" / f"{h.hexdigest()[:32]}.json"
+
+
+def _load_progress(path: Path) -> tuple[dict[int, dict], float]:
+    """The finished chunks a killed run left (by their first image, as :func:`_attack_chunk` returned them) and
+    the seconds it had run."""
+    if not path.exists():
+        return {}, 0.0
+    saved = json.loads(path.read_text())
+    return {int(i): {**c, "clean": torch.tensor(c["clean"], dtype=torch.bool),
+                     "robust": torch.tensor(c["robust"], dtype=torch.bool)}
+            for i, c in saved["chunks"].items()}, saved["seconds"]
+
+
+def _save_progress(path: Path, done: dict[int, dict], seconds: float) -> None:
+    atomic_write_json(path, {"seconds": seconds, "chunks": {
+        str(i): {**c, "clean": c["clean"].tolist(), "robust": c["robust"].tolist()} for i, c in done.items()}})
+
+
+def _chunks(model, x, y, *, aa, names, processes, aa_args, chunk, bar, flags, done):
+    """Every chunk's result, in order: those in ``done`` (a killed run's), then the others, one after the other here
+    with ``aa``, or over ``processes`` (> 1 only on the CPU, at most one per chunk: :func:`_evaluate`) forked
+    single-threaded workers, each with its own attack object (the same results: each chunk is one AutoAttack
+    batch, whichever process attacks it). Each result carries the flags raised so far."""
+    bounds = []
+    for i in range(0, len(x), chunk):
+        if i in done:
+            for msg in done[i]["flags"]:
+                flags.emit(logging.makeLogRecord({"msg": msg, "levelno": logging.WARNING}))
+            yield i, done[i]
+        else:
+            bounds.append((i, min(i + chunk, len(x))))
     if processes > 1:
         _FORKED.clear()
         _FORKED.update(model=model, x=x, y=y, aa_args=aa_args)
         try:
             with mp.get_context("fork").Pool(processes) as pool:
                 for (i, j), out in zip(bounds, pool.imap(_forked_chunk, bounds)):
-                    for msg in out.pop("flags"):
+                    for msg in out["flags"]:
                         flags.emit(logging.makeLogRecord({"msg": msg, "levelno": logging.WARNING}))
                     bar.set_postfix_str(f"{processes} processes; images {i}-{j - 1} done")
                     yield i, out
@@ -278,8 +326,9 @@ def _chunks(model, x, y, *, aa, names, processes, aa_args, chunk, bar, flags):
         return
     for i, j in bounds:
         status = lambda text, i=i, j=j: bar.set_postfix_str(f"{text} {i}-{j - 1}")  # noqa: E731
-        yield i, _attack_chunk(model, aa, names, x[i:j], y[i:j], eps=aa_args["eps"], aa_norm=aa_args["aa_norm"],
-                               device=aa_args["device"], status=status)
+        out = _attack_chunk(model, aa, names, x[i:j], y[i:j], eps=aa_args["eps"], aa_norm=aa_args["aa_norm"],
+                            device=aa_args["device"], status=status)
+        yield i, {**out, "flags": list(flags.messages)}
 
 
 def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progress, device, processes):
@@ -304,9 +353,15 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
         spent = dict.fromkeys(names, 0.0)
         bar = tqdm(total=len(x), desc=f"AutoAttack {version} {aa_norm} eps={eps:g}", unit="img",
                    disable=not progress, leave=False)
+        saved = _progress_file(model, x, y, aa_args, chunk)
+        done, before = _load_progress(saved)
+        resumed = len(done)
         try:
             for i, out in _chunks(model, x, y, aa=aa, names=names, processes=processes, aa_args=aa_args, chunk=chunk,
-                                  bar=bar, flags=flags):
+                                  bar=bar, flags=flags, done=dict(done)):
+                if i not in done:
+                    done[i] = out
+                    _save_progress(saved, done, before + time.perf_counter() - t0)
                 n_chunk = len(out["clean"])
                 clean[i:i + n_chunk], robust[i:i + n_chunk] = out["clean"], out["robust"]
                 max_pert = max(max_pert, out["max_perturbation"])
@@ -325,7 +380,8 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
             aa_checks.check_square_sr({"clean": int(clean.sum()) / len(x), **after}, logger=aa.logger)
     if max_pert > eps * (1 + 1e-5) + 1e-6:
         raise RuntimeError(f"AutoAttack returned a perturbation of {max_pert:.6g} > eps={eps} ({aa_norm})")
-    seconds = time.perf_counter() - t0
+    saved.unlink(missing_ok=True)
+    seconds = before + time.perf_counter() - t0  # a resumed run's included
     record = {
         "attack": "AutoAttack", "package": PACKAGE, "package_version": package_version(),
         "version": version, "attacks": names, "norm": aa_norm, "eps": float(eps), "n": len(x), "seed": seed,
@@ -335,6 +391,7 @@ def _run(model, x, y, *, eps, aa_norm, version, attacks_list, seed, chunk, progr
         "max_perturbation": max_pert, "flags": list(flags.messages),
         "device": str(device), "threads": 1 if processes > 1 else torch.get_num_threads(),
         **({"processes": processes} if processes > 1 else {}),
+        **({"resumed_chunks": resumed} if resumed else {}),
         "seconds": round(seconds, 3), "images_per_s": round(len(x) / seconds, 3) if seconds > 0 else None,
     }
     if progress:

@@ -243,3 +243,33 @@ def test_chunks_shared_out_over_processes_find_the_same_images(at_model, mnist_s
     assert torch.equal(mask_one, mask_two) and one["robust_acc_after"] == two["robust_acc_after"]
     assert one["clean_acc"] > one["robust_acc"] > 0  # some images fell and some held: not vacuous
     assert one["flags"] == two["flags"]
+
+
+def test_a_killed_run_resumes_from_its_finished_chunks_to_the_same_result(at_model, mnist_small, monkeypatch):
+    """Each finished chunk is kept in the cache until the run completes; a run killed after its first chunk
+    continues from it and ends with an uninterrupted run's images and counts."""
+    import reprolib.autoattack as aa_mod
+    from reprolib.autoattack import _evaluate
+
+    _, _, xt, yt = mnist_small
+    kw = dict(eps=EPS, norm="Linf", version="custom", attacks_list=["apgd-ce"], n=8, seed=0, chunk=4,
+              progress=False, threads=1, channels_last=None, processes=1)
+    straight, mask = _evaluate(at_model, xt, yt, **kw)
+    real, calls = aa_mod._attack_chunk, []
+
+    def killed_at_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(aa_mod, "_attack_chunk", killed_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        _evaluate(at_model, xt, yt, **kw)
+    left = list((aa_mod.artifacts_dir() / "autoattack").glob("*.json"))
+    assert len(left) == 1 and list(json.loads(left[0].read_text())["chunks"]) == ["0"]
+    monkeypatch.setattr(aa_mod, "_attack_chunk", real)
+    resumed, mask_resumed = _evaluate(at_model, xt, yt, **kw)
+    assert resumed["resumed_chunks"] == 1 and not left[0].exists()
+    assert torch.equal(mask, mask_resumed) and resumed["robust_acc_after"] == straight["robust_acc_after"]
+    assert straight["clean_acc"] > straight["robust_acc"] > 0  # some images fell and some held: not vacuous
