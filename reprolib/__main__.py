@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     p_sweep.add_argument("--slurm-arg", action="append", default=[], metavar="KEY=VALUE",
                          help="any other #SBATCH option, e.g. account=abc or qos=high")
     p_sweep.add_argument("--log-dir", help="job folder: logs, pickles (default artifacts/jobs/<section>@<profile>)")
+    p_sweep.add_argument("--status", action="store_true",
+                         help="run nothing: say where each network stands (record, audit, kept weights, the epoch "
+                              "its checkpoint reached)")
     p_sweep.add_argument("--no-wait", action="store_true",
                          help="return once submitted; rerun the same command later for the table")
     p_sec = sub.add_parser("sections", help="list sections, or one section's parameters with types and values")
@@ -162,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             from . import profiles, sweep
 
             cfg = profiles.resolve(args.section, args.profile, **_parse_params(args.param))
+            if args.status:
+                print(sweep.status(args.section, cfg, args.profile))
+                return 0
             slurm_args = {}
             for pair in args.slurm_arg:
                 key, sep, value = pair.partition("=")

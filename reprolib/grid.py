@@ -329,6 +329,33 @@ class MethodGrid:
                 return False
         return True
 
+    def progress(self, cfg: dict, profile: str) -> list[dict]:
+        """Where each run of ``cfg`` stands at ``profile``: its record stored, its audit and kept network (``—``
+        where the budget asks for none), and how far its training got in the cache (the epoch of its checkpoint,
+        or of the shorter run's it will continue)."""
+        to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
+        out = []
+        for run, config, path in self._runs(cfg, profile):
+            rec = results.read_record(path) if path.exists() else {}
+            stored = rec.get("config_hash") == results.config_hash(config)
+            audited = (rec.get("audit") or {}).get("config_hash") == results.config_hash(self.audit_config(cfg))
+            out.append({"artifact": self.store, "network": "{} {} s{}".format(*run),
+                        "record": "stored" if stored else "to do",
+                        "audit": "—" if run not in to_audit else "done" if stored and audited else "to do",
+                        "weights": "—" if profile not in zoo.KEPT or run not in to_keep
+                        else "kept" if rec.get("weights") else "to do",
+                        "training": "done" if stored else self._trained_so_far(cfg, *run)})
+        return out
+
+    def _trained_so_far(self, cfg: dict, arch: str, method: str, seed: int) -> str:
+        own = self.checkpoint(cfg, arch, method, seed)
+        for path in [own, *self.earlier(cfg, arch, method, seed)]:
+            if path.exists():
+                state = torch.load(path, weights_only=False, map_location="cpu")
+                return (f"epoch {state['epoch']} of {cfg['epochs']}"
+                        + ("" if path == own else f" (the {state['config']['epochs']}-epoch run's, to continue)"))
+        return "not started"
+
     def reproduced(self, model, rec: dict) -> tuple[float, float]:
         """A kept network (:mod:`reprolib.zoo`) against its run record: its clean accuracy on the run's evaluation
         test subset, measured now, and as stored. Equal when the kept weights are the measured network."""

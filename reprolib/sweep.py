@@ -346,6 +346,19 @@ def run_sweep(section: str, cfg: dict, profile: str, *, executor: str = "local",
     return outcomes
 
 
+def status(section: str, cfg: dict, profile: str) -> str:
+    """Where every network of ``section``'s grids stands at ``profile`` (:meth:`reprolib.grid.MethodGrid.progress`),
+    one line each, then the counts: what a session starts from."""
+    rows = [r for method_grid, c in _spec(section).grid_settings(cfg) for r in method_grid.progress(c, profile)]
+    if not rows:
+        return "no networks: the grid is empty for these settings"
+    head = {k: k for k in rows[0]}
+    widths = {k: max(len(str(r[k])) for r in [head, *rows]) for k in head}
+    lines = ["  ".join(str(r[k]).ljust(widths[k]) for k in head).rstrip() for r in [head, *rows]]
+    done = sum(r["record"] == "stored" and "to do" not in (r["audit"], r["weights"]) for r in rows)
+    return "\n".join(lines + [f"{done} of {len(rows)} networks done at {profile}"])
+
+
 def table(outcomes: list[Outcome]) -> str:
     """The final table of a sweep: one line per configuration (status, job, log or error), then the counts."""
     if not outcomes:

@@ -229,3 +229,18 @@ def test_a_grid_run_with_more_epochs_continues_the_shorter_runs_checkpoint(kept_
                                           ("Adv-PGD(ε=0.3)", "Adv-PGD_eps=0.3"), ("Aug-R(90°)", "Aug-R_90deg")])
 def test_a_kept_networks_file_name_spells_out_its_rows_symbols(method, name):
     assert zoo.path_for("trades.table5", "full", "SmallCNN", method, 0).name == f"SmallCNN-{name}-s0.safetensors"
+
+
+def test_a_grids_progress_says_what_is_stored_and_how_far_training_got(kept_grid):
+    g, cfg, tmp_path = kept_grid
+    cfg = {**cfg, "audit_methods": ["AT"]}
+    assert [(r["record"], r["audit"], r["weights"], r["training"]) for r in g.progress(cfg, "full")] == [
+        ("to do", "—", "to do", "not started"), ("to do", "to do", "to do", "not started")]
+    g.compute(cfg, "smoke", progress=False)  # the same networks, stored at another budget
+    longer = {**cfg, "epochs": cfg["epochs"] + 1}
+    assert g.progress(longer, "full")[1]["training"] == \
+        f"epoch {cfg['epochs']} of {cfg['epochs'] + 1} (the {cfg['epochs']}-epoch run's, to continue)"
+    g.compute(cfg, "full", progress=False)
+    assert [(r["record"], r["audit"], r["weights"], r["training"]) for r in g.progress(cfg, "full")] == [
+        ("stored", "—", "kept", "done"), ("stored", "done", "kept", "done")]
+    assert g.progress(cfg, "smoke")[1]["weights"] == "—"  # no budget but full keeps networks
