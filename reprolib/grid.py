@@ -315,37 +315,33 @@ class MethodGrid:
 
     def stored(self, cfg: dict, profile: str) -> bool:
         """Whether :meth:`compute` would find every run of ``cfg`` stored, and each audited run's audit."""
-        to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
-        for (arch, method, seed), config, path in self._runs(cfg, profile):
-            if not path.exists():
-                return False
-            record = results.read_record(path)
-            if record.get("config_hash") != results.config_hash(config):
-                return False
-            audit_hash = (record.get("audit") or {}).get("config_hash")
-            if (arch, method, seed) in to_audit and audit_hash != results.config_hash(self.audit_config(cfg)):
-                return False
-            if profile in zoo.KEPT and (arch, method, seed) in to_keep and not record.get("weights"):
-                return False
-        return True
+        return all(s["record"] == "stored" and "to do" not in (s["audit"], s["weights"])
+                   for s in self._standing(cfg, profile))
 
     def progress(self, cfg: dict, profile: str) -> list[dict]:
         """Where each run of ``cfg`` stands at ``profile``: its record stored, its audit and kept network (``—``
         where the budget asks for none), and how far its training got in the cache (the epoch of its checkpoint,
         or of the shorter run's it will continue)."""
-        to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
         out = []
+        for standing in self._standing(cfg, profile):
+            run = standing.pop("run")
+            out.append({"artifact": self.store, "network": "{} {} s{}".format(*run), **standing,
+                        "training": "done" if standing["record"] == "stored" else self._trained_so_far(cfg, *run)})
+        return out
+
+    def _standing(self, cfg: dict, profile: str):
+        """Each run of ``cfg`` in grid order, as soon as it is read: its ``run``, and whether its ``record``, its
+        ``audit`` and its kept ``weights`` are stored ("stored"/"done"/"kept", "to do", or "—" where none is
+        asked for)."""
+        to_audit, to_keep = set(self.audited(cfg)), set(self.kept(cfg))
         for run, config, path in self._runs(cfg, profile):
             rec = results.read_record(path) if path.exists() else {}
             stored = rec.get("config_hash") == results.config_hash(config)
             audited = (rec.get("audit") or {}).get("config_hash") == results.config_hash(self.audit_config(cfg))
-            out.append({"artifact": self.store, "network": "{} {} s{}".format(*run),
-                        "record": "stored" if stored else "to do",
-                        "audit": "—" if run not in to_audit else "done" if stored and audited else "to do",
-                        "weights": "—" if profile not in zoo.KEPT or run not in to_keep
-                        else "kept" if rec.get("weights") else "to do",
-                        "training": "done" if stored else self._trained_so_far(cfg, *run)})
-        return out
+            yield {"run": run, "record": "stored" if stored else "to do",
+                   "audit": "—" if run not in to_audit else "done" if stored and audited else "to do",
+                   "weights": "—" if profile not in zoo.KEPT or run not in to_keep
+                   else "kept" if stored and rec.get("weights") else "to do"}
 
     def _trained_so_far(self, cfg: dict, arch: str, method: str, seed: int) -> str:
         own = self.checkpoint(cfg, arch, method, seed)
