@@ -405,7 +405,7 @@ class MethodGrid:
         row = {k: rec.get(k) for k in ROW_KEYS + self.row_keys}
         # the last epoch's mean training loss terms (a network that did not fit shows here first)
         row["final_loss"] = {k: v for k, v in (rec.get("final_epoch") or {}).items()
-                             if k not in ("epoch", "lr") and not k.startswith("curve_")}
+                             if k not in ("epoch", "lr", "seconds") and not k.startswith("curve_")}
         row["paper"] = self.paper_values(cfg, rec["arch"], rec["method"])
         curve = curve_of(rec)
         if curve:  # the network's training curve (curve_n > 0): was it still climbing when training stopped?

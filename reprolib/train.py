@@ -145,6 +145,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     local = cfg.batch_size // world
     t0 = time.perf_counter()
     for epoch in range(start_epoch, cfg.epochs):
+        t_epoch = time.perf_counter()
         g = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
         perm = torch.randperm(len(x), generator=g)
         g_aug = torch.Generator().manual_seed(cfg.seed * 100003 + epoch + 50021)
@@ -170,7 +171,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
                 sums[k] = sums.get(k, 0.0) + float(v)
         sched.step()
         history.epochs.append({"epoch": epoch + 1, **{k: v / n_batches for k, v in sums.items()},
-                               "lr": opt.param_groups[0]["lr"]})
+                               "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t_epoch, 1)})
         if on_epoch is not None:
             with torch.random.fork_rng(devices=[] if x.device.type == "cpu" else None):
                 history.epochs[-1].update(on_epoch(model, epoch + 1))
