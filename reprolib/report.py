@@ -96,16 +96,31 @@ def claims_box(claims: list[dict]) -> Markdown:
     """A table of the paper's claims as checked on our numbers."""
     if not claims:
         return Markdown("*No claims could be checked with this configuration.*")
-    lines = ["| | claim | evidence |", "|---|---|---|"]
-    for c in claims:
-        mark = "✔ holds" if c["passed"] else "✘ does not hold"
+    return _checks(claims, ("✔ holds", "✘ does not hold"), "claim", "checked claims hold")
+
+
+def targets_box(targets: list[dict], record: dict) -> Markdown:
+    """The `full` budget's targets (how close to the paper's numbers it was to come: ``reprolib.papers.<paper>
+    .targets``) judged on the record the page shows; at another budget, a line saying where they are judged."""
+    if record["profile"] != "full":
+        return Markdown(f"*The `full` budget's targets are judged on its record; this page shows the "
+                        f"`{record['profile']}` one.*")
+    if not targets:
+        return Markdown("*No target could be judged on this record.*")
+    return _checks(targets, ("✔ met", "✘ not met"), "target of the `full` budget", "targets met")
+
+
+def _checks(checks: list[dict], marks: tuple[str, str], what: str, summary: str) -> Markdown:
+    lines = [f"| | {what} | evidence |", "|---|---|---|"]
+    for c in checks:
+        mark = marks[0] if c["passed"] else marks[1]
         if c.get("small_effect"):  # a paper's small ordering: reported with its seed spread, not expected to hold
             mark += " (small effect: reported, not asserted)"
         cells = (mark, c["text"], c["evidence"])
         lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
-    n = sum(c["passed"] for c in claims)
-    small = sum(bool(c.get("small_effect")) for c in claims)
-    lines.append(f"\n**{n} of {len(claims)} checked claims hold** on the numbers above"
+    n = sum(c["passed"] for c in checks)
+    small = sum(bool(c.get("small_effect")) for c in checks)
+    lines.append(f"\n**{n} of {len(checks)} {summary}** on the numbers above"
                  + (f" ({small} of them small effects, reported either way)." if small else "."))
     return Markdown("\n".join(lines))
 

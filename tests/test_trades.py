@@ -226,3 +226,32 @@ def test_table1_matches_the_spec(spec_text):
     assert values.TABLE1["all-one"] == {"nat": Fraction(1, 2), "bdy": 0, "rob": Fraction(1, 2)}
     assert "ε = 0.2 → 0.6, ε = 0.3 → 0.6" in section
     assert values.TOY_ALL_ONE_NAT[0.2] == values.TOY_ALL_ONE_NAT[0.3] == Fraction(3, 5)
+
+
+def _full_table5(clean_trades=0.992, aa_n=1000):
+    defences = ("Madry", "TRADES(1/λ=6)")
+    return {"profile": "full", "config": {"eps": 0.3},
+            "rows": [{"method": m, "seed": 0, "test_acc": c, "adv_test_acc": a}
+                     for m, c, a in (("Natural", 0.995, 0.0), ("Madry", 0.991, 0.95), ("TRADES(1/λ=6)", clean_trades,
+                                                                                       0.955))],
+            "audit": {"rows": [{"method": d, "seed": 0, "n": aa_n, "autoattack_acc": 0.92} for d in defences]},
+            "suite": {"transfer": [{"source": "Natural", "target": "Madry", "acc": 0.97, "paper": {"acc": 0.9743}}]},
+            "claims": [{"id": f"trades.table5.{d}.far_above_natural", "passed": True} for d in defences]}
+
+
+def test_the_full_budgets_targets_are_judged_on_the_records_numbers():
+    from reprolib import report
+    from reprolib.papers.trades import targets
+
+    assert [c["passed"] for c in targets.table5(_full_table5())] == [True] * 5
+    missed = {c["id"]: c for c in targets.table5(_full_table5(clean_trades=0.9886, aa_n=500))}
+    assert not missed["trades.table5.target.clean"]["passed"] and "TRADES(1/λ=6) 98.86%" in \
+        missed["trades.table5.target.clean"]["evidence"]
+    assert "not audited on ≥ 1,000 yet" in missed["trades.table5.target.autoattack"]["evidence"]
+    assert "**3 of 5 targets met**" in report.targets_box(list(missed.values()), {"profile": "full"}).data
+    assert "this page shows the `cpu` one" in report.targets_box(list(missed.values()), {"profile": "cpu"}).data
+    rows = [{"lam": 2.0, "method": "TRADES(λ=2)", "delta": 0.004}, {"lam": 3.0, "method": "TRADES(λ=3)",
+                                                                     "delta": 0.012}]
+    t3 = targets.table3({"rows": rows, "config": {"n_test": None, "n_audit": None},
+                         "audit": {"rows": [{"method": r["method"], "n": 2145} for r in rows]}})
+    assert [c["passed"] for c in t3] == [False, True] and "λ = 3: 0.0120" in t3[0]["evidence"]

@@ -10,6 +10,7 @@ reproduces it.
 * :mod:`.tightness`: §5.1, Table 3 (Theorem 3.1's slack on binary MNIST, the hinge surrogate).
 * :mod:`.whitebox`: §5.3, Tables 5 and 6 (MNIST rows), white-box attacks and black-box transfer.
 * :mod:`.sensitivity`: §5.2, Table 4 (sensitivity to 1/λ), a grid of trainings (:class:`reprolib.grid.MethodGrid`).
+* :mod:`.targets`: what the `full` budget set out to reach on Tables 3–6, judged on the stored records.
 * :mod:`.training` (the small trainings, through the one loop) and :mod:`.values` (the paper's numbers).
 
 The TRADES loss and its attack are shared machinery (``reprolib.losses``, ``reprolib.attacks``), used by every

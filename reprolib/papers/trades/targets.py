@@ -1,0 +1,101 @@
+"""What the `full` budget set out to reach on TRADES Tables 3–6, judged on a record's stored numbers.
+
+The paper's claims (each page's claims box) are the paper's; these targets are ours: how close to the paper's own
+numbers a budget on two CPU cores was to come, fixed before its networks trained (the issue that introduced the
+budget). A page shows them beside the claims when it shows a `full` record; a target that is not met is explained on
+the page (the curve and the audit say why), not dropped. Nothing here measures: every number is the record's.
+"""
+from __future__ import annotations
+
+from ...claims import claim
+from .whitebox import DEFENCES
+
+FGSM40, CLEAN, NATURAL_CLEAN, AUTOATTACK = 0.94, 0.99, 0.993, 0.90  # Table 5 (MNIST rows at ε = 0.3)
+N_AUDIT = 1000  # AutoAttack on at least this many test images of every audited network
+TRANSFER_POINTS = 0.015  # Table 6 cells within this of the paper's accuracy
+ROBUST_POINTS, CLEAN_POINTS = 0.015, 0.005  # Table 4: each row's robust and clean accuracy against the paper's
+DELTA = 0.01  # Table 3: Δ = R_rob − R*_nat − (ψ⁻¹(R_φ − R*_φ)) at most this for every λ
+
+
+def _pct(v: float) -> str:
+    return f"{100 * v:.2f}%"
+
+
+def _audited(record: dict, methods, n: int) -> dict:
+    """The audit rows of ``methods`` (seed 0) whose AutoAttack ran on at least ``n`` images, by method."""
+    rows = (record.get("audit") or {}).get("rows", [])
+    return {r["method"]: r for r in rows if r["method"] in methods and r.get("seed", 0) == 0 and r["n"] >= n}
+
+
+def table5(record: dict) -> list[dict]:
+    """Both defences ≥ 94% under FGSM^40 and ≥ 99% clean, natural ≥ 99.3% clean, AutoAttack ≥ 90% on ≥ 1,000
+    images, every Table 6 cell within 1.5 points of the paper's, the "far above natural" checks at ε = 0.3."""
+    rows = {r["method"]: r for r in record["rows"] if r["seed"] == 0}
+    defences = [d for d in DEFENCES if d in rows]
+    if not defences or "Natural" not in rows:
+        return []
+    out = [claim("trades.table5.target.fgsm40", f"Both defences keep ≥ {FGSM40:.0%} under FGSM^40 at ε = 0.3",
+                 record["config"]["eps"] == 0.3 and all(rows[d]["adv_test_acc"] >= FGSM40 for d in defences),
+                 "; ".join(f"{d} {_pct(rows[d]['adv_test_acc'])}" for d in defences)
+                 + f" (ε = {record['config']['eps']:g})"),
+           claim("trades.table5.target.clean", f"Both defences ≥ {CLEAN:.0%} clean, the natural network "
+                 f"≥ {NATURAL_CLEAN:.1%}", all(rows[d]["test_acc"] >= CLEAN for d in defences)
+                 and rows["Natural"]["test_acc"] >= NATURAL_CLEAN,
+                 "; ".join(f"{m} {_pct(rows[m]['test_acc'])}" for m in ["Natural", *defences]))]
+    audited = _audited(record, defences, N_AUDIT)
+    out.append(claim("trades.table5.target.autoattack", f"AutoAttack leaves both defences ≥ {AUTOATTACK:.0%} on "
+                     f"≥ {N_AUDIT:,} test images", len(audited) == len(defences)
+                     and all(a["autoattack_acc"] >= AUTOATTACK for a in audited.values()),
+                     "; ".join(f"{d} {_pct(audited[d]['autoattack_acc'])} on {audited[d]['n']:,}" if d in audited
+                               else f"{d} not audited on ≥ {N_AUDIT:,} yet" for d in defences)))
+    cells = [t for t in (record.get("suite") or {}).get("transfer", []) if t["paper"]]
+    if cells:
+        worst = max(cells, key=lambda t: abs(t["acc"] - t["paper"]["acc"]))
+        out.append(claim("trades.table6.target.cells", f"Every Table 6 cell within {100 * TRANSFER_POINTS:g} points "
+                         "of the paper's", all(abs(t["acc"] - t["paper"]["acc"]) <= TRANSFER_POINTS for t in cells),
+                         f"largest difference {100 * (worst['acc'] - worst['paper']['acc']):+.2f} points "
+                         f"({worst['source']} → {worst['target']}), {len(cells)} cells"))
+    far = [c for c in record["claims"] if c["id"].endswith(".far_above_natural")]
+    if far:
+        out.append(claim("trades.table5.target.far_above_natural", "The defences are far above the natural network "
+                         "under every white-box attack at the paper's ε = 0.3 (the claims box's check)",
+                         record["config"]["eps"] == 0.3 and all(c["passed"] for c in far),
+                         f"{sum(c['passed'] for c in far)} of {len(far)} hold at ε = {record['config']['eps']:g}"))
+    return out
+
+
+def table4(record: dict) -> list[dict]:
+    """Every row with the paper's values within 1.5 points (robust) and 0.5 points (clean), every robust row audited
+    on ≥ 1,000 test images."""
+    rows = [r for r in record["rows"] if r["seed"] == 0 and r.get("paper")]
+    if not rows:
+        return []
+    out = []
+    for key, points, what in (("adv_test_acc", ROBUST_POINTS, "robust (FGSM^40)"), ("test_acc", CLEAN_POINTS,
+                                                                                      "clean")):
+        out.append(claim(f"trades.table4.target.{key}", f"Every row's {what} accuracy within {100 * points:g} "
+                         "points of the paper's", all(abs(r[key] - r["paper"][key]) <= points for r in rows),
+                         "; ".join(f"{r['method']} {100 * (r[key] - r['paper'][key]):+.2f}" for r in rows)))
+    audited = _audited(record, [r["method"] for r in rows], N_AUDIT)
+    out.append(claim("trades.table4.target.audited", f"Every row's network audited by AutoAttack on ≥ {N_AUDIT:,} "
+                     "test images (its PGD − AutoAttack gap in the audit table)", len(audited) == len(rows),
+                     f"{len(audited)} of {len(rows)}"))
+    return out
+
+
+def table3(record: dict) -> list[dict]:
+    """Δ ≤ 0.01 for every λ, with R*_nat and R*_φ from the natural network of the same budget; AutoAttack on every
+    test image of the two digits."""
+    rows = [r for r in record["rows"] if r.get("delta") is not None]
+    if not rows:
+        return []
+    out = [claim("trades.table3.target.delta", f"Δ ≤ {DELTA:g} for every λ", all(r["delta"] <= DELTA for r in rows),
+                 "; ".join(f"λ = {r['lam']:g}: {r['delta']:.4f}" for r in rows))]
+    audited = {a["method"]: a for a in (record.get("audit") or {}).get("rows", [])}
+    sizes = sorted({a["n"] for a in audited.values()})
+    out.append(claim("trades.table3.target.audited", "Every trained network audited on every test image of the two "
+                     "digits", record["config"].get("n_audit") is None and record["config"].get("n_test") is None
+                     and all(r["method"] in audited for r in rows) and len(sizes) == 1,
+                     f"{sum(r['method'] in audited for r in rows)} of {len(rows)} networks audited"
+                     + (f", on {sizes[0]:,} images" if len(sizes) == 1 else "")))
+    return out
