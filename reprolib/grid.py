@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from . import audit, data, losses, metrics, models, results, zoo
+from .claims import claim
 from .paths import artifacts_dir
 from .sections import Sweep
 from .settings import Schedule
@@ -68,6 +69,15 @@ def _selected(cfg: dict, prefix: str) -> list[tuple[str, str, int]]:
     setting that is absent or None selects every value)."""
     pick = [cfg.get(f"{prefix}_{k}") for k in ("archs", "methods", "seeds")]
     return [run for run in grid(cfg) if all(p is None or v in p for p, v in zip(pick, run))]
+
+
+def audit_target(claim_id: str, record: dict, n: int) -> dict:
+    """A target: every network that the record's configuration audits has its audit, on at least ``n`` images."""
+    want = _selected(record["config"], "audit")
+    got = {(r["arch"], r["method"], r["seed"]): r["n"] for r in (record.get("audit") or {}).get("rows", [])}
+    done = [run for run in want if got.get(run, 0) >= n]
+    return claim(claim_id, f"Every robust network audited by AutoAttack on ≥ {n:,} test images",
+                 bool(want) and len(done) == len(want), f"{len(done)} of {len(want)}")
 
 
 def grid(cfg: dict) -> list[tuple[str, str, int]]:

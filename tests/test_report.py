@@ -84,3 +84,25 @@ def test_a_page_shows_its_curves_or_says_that_its_budget_stores_none(monkeypatch
     import matplotlib.pyplot as plt
 
     plt.close(shown[1])
+
+
+def test_the_shared_targets_judge_a_table_its_curves_and_its_audits():
+    from reprolib import grid
+    from reprolib.claims import mean_distance, plateaued
+
+    rows = [{"arch": "CNN1", "method": "AT", "seed": 0, "test_acc": 0.990, "paper": {"test_acc": 0.992},
+             "curve": [{"clean": 0.98, "pgd": 0.90}, {"clean": 0.99, "pgd": 0.91}]},
+            {"arch": "CNN1", "method": "TRADES", "seed": 0, "test_acc": 0.985, "paper": {"test_acc": 0.992},
+             "curve": [{"clean": 0.98, "pgd": 0.80}, {"clean": 0.985, "pgd": 0.83}]},
+            {"arch": "CNN1", "method": "GR", "seed": 0, "test_acc": 0.5, "paper": {}}]  # no paper value: left out
+    near = mean_distance("t.clean", "clean accuracy", rows, "test_acc", 0.5)
+    assert near["passed"] and near["evidence"] == "mean 0.45 points over 2 rows; largest -0.70 (CNN1 TRADES)"
+    assert not mean_distance("t.clean", "clean accuracy", rows, "test_acc", 0.4)["passed"]
+    flat = plateaued("t.flat", rows[:2])
+    assert not flat["passed"] and "largest last-epoch move 3.0 points (CNN1 TRADES s0)" in flat["evidence"]
+    assert plateaued("t.flat", rows[:1])["passed"] and not plateaued("t.flat", rows)["passed"]  # GR: no curve
+    record = {"config": {"archs": ["CNN1"], "methods": ["Natural", "AT"], "seeds": [0], "spread_seeds": [],
+                         "spread_methods": [], "audit_methods": ["AT"], "audit_seeds": [0]},
+              "audit": {"rows": [{"arch": "CNN1", "method": "AT", "seed": 0, "n": 1000}]}}
+    assert grid.audit_target("t.audit", record, 1000)["passed"]
+    assert grid.audit_target("t.audit", record, 2000)["evidence"] == "0 of 1"
