@@ -161,3 +161,23 @@ def test_spatial_paper_values_match_the_spec(spec_text):
             f"{paper[180.0]['deepfool_l2_normalised']:.1f} at θ = 180") in spec_text
     assert (f"accuracy\n≈ {100 * paper[0.0]['pgd_acc_0.3_normalised']:.0f}% at θ = 0 and ≈ "
             f"{100 * paper[180.0]['pgd_acc_0.3_normalised']:.0f}% at θ = 180") in spec_text
+
+
+def test_the_full_budgets_targets_read_the_last_epochs_loss_and_figure_14s_paper_reading():
+    from reprolib.papers.spatial import augmentation as aug
+
+    rows = [{"arch": "StdCNN", "method": "Natural", "final_loss": {"loss": 0.05, "ce": 0.05}},
+            {"arch": "StdCNN", "method": "Aug-RT(0.3)", "final_loss": {"loss": 1.2, "ce": 1.2}}]
+    t = aug.fitted_target("t", rows)
+    assert not t["passed"] and t["evidence"] == "largest: 1.200 (StdCNN Aug-RT(0.3))"
+    assert aug.fitted_target("t", rows[:1])["passed"]
+
+    def fig14_row(theta, distance_px, pgd):
+        eps = {"0.0924": pgd, "0.3": 0.0}
+        return {"arch": "StdCNN", "method": aug.method_name("R", theta), "seed": 0, "deepfool_l2": distance_px,
+                "pgd_acc": eps, "test_acc": 0.99}
+
+    near = {"rows": [fig14_row(0, 5.2 * aug.MNIST_SD, 0.70), fig14_row(180, 3.5 * aug.MNIST_SD, 0.25)]}
+    assert [c["passed"] for c in aug.fig14_targets(near)] == [True, True]
+    far = {"rows": [fig14_row(0, 6.2 * aug.MNIST_SD, 0.77), fig14_row(180, 3.2 * aug.MNIST_SD, 0.42)]}
+    assert [c["passed"] for c in aug.fig14_targets(far)] == [False, False]

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ...claims import claim
+from ...claims import claim, plateaued
+from ...grid import audit_target
 from ...plotting import PALETTE
-from .augmentation import PROFILE_LABELS, ROW_KEYS, SpatialGrid, at
+from .augmentation import PROFILE_LABELS, ROW_KEYS, SpatialGrid, at, fitted_target
 
 EPS_TRAIN = (0.05, 0.1, 0.2, 0.3)  # the presets; a profile picks its ε_train grid through ``methods``
 
@@ -64,6 +65,14 @@ def fig7_claims(rows: list[dict]) -> list[dict]:
                          f"ranges ≥ {start:g} lower for ε_train = {top_eps:g} than for ε_train = 0.1", a < b,
                          f"{a:.1%} vs {b:.1%}"))
     return out
+
+
+def full_targets(record: dict) -> list[dict]:
+    """What the `full` budget set out to reach on Fig. 7 (beside the paper's checks, which the claims box judges):
+    every network fitted, every curve flat at its end, every adversarially trained network audited on ≥ 1,000."""
+    return [fitted_target("spatial.fig7.target.fitted", record["rows"]),
+            plateaued("spatial.fig7.target.plateaued", record["rows"]),
+            audit_target("spatial.fig7.target.audited", record, 1000)]
 
 
 def summary_frame(rows: list[dict]) -> pd.DataFrame:
