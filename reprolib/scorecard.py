@@ -8,6 +8,7 @@ takes that record's status; without one it is reported as not reproduced, with t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import pandas as pd
 
@@ -27,13 +28,16 @@ class Artifact:
     """One row of the catalogue: an artifact id (REPRO_SPEC), what it is, its page (docname under ``book/``, or
     None), why it is not reproduced *if* no record exists, and the artifact whose record holds it if different
     (one paper owns a result that two papers state; the other's row points to it). ``parts``: other records that
-    hold part of the artifact (e.g. a second grid of the same table); their claims and audits count on its row."""
+    hold part of the artifact (e.g. a second grid of the same table); their claims and audits count on its row.
+    ``targets``: the `full` budget's targets, judged on the record (the paper module's function; those whose ids
+    start with the artifact's count on its row)."""
     id: str
     what: str
     page: str | None
     reason: str
     holder: str | None = None
     parts: tuple[str, ...] = ()
+    targets: Callable[[dict], list[dict]] | None = None
 
 
 STATUS_LABEL = {"reproduced": "✔ reproduced", "partial": "◐ partially (scaled down)",
@@ -42,7 +46,8 @@ STATUS_LABEL = {"reproduced": "✔ reproduced", "partial": "◐ partially (scale
 
 def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
     """One row per artifact: status (and the budget of the record it comes from), what was scaled down or why not,
-    claims passed, fidelity (:func:`fidelity.per_artifact`), the audit's largest gap, page."""
+    claims passed, the `full` budget's targets met (on a `full` record), fidelity (:func:`fidelity.per_artifact`),
+    the audit's largest gap, page."""
     close = fidelity.per_artifact(fidelity.frame(profile, root))
     rows = []
     for a in sections.catalogue():
@@ -59,9 +64,18 @@ def scorecard(profile: str = "cpu", root=None) -> pd.DataFrame:
         budget = f" · `{rec['profile']}`" if rec else ""
         rows.append({"artifact": art, "what": what, "status": STATUS_LABEL[status] + budget, "details": detail,
                      "claims": f"{sum(c['passed'] for c in claims)}/{len(claims)}" if claims else "",
+                     "targets": _targets(a, rec),
                      "fidelity": f"in `{a.holder}`" if a.holder and a.holder in close else close.get(art, ""),
                      "pgd_minus_aa": _gap(*([rec] if not a.holder else []), *parts), "page": page or ""})
     return pd.DataFrame(rows)
+
+
+def _targets(a: Artifact, record: dict | None) -> str:
+    """The `full` budget's targets of ``a`` met on its `full` record ("met/all"; empty at another budget)."""
+    if a.targets is None or record is None or record["profile"] != "full":
+        return ""
+    mine = [t for t in a.targets(record) if t["id"].startswith(a.id)]
+    return f"{sum(t['passed'] for t in mine)}/{len(mine)}" if mine else ""
 
 
 def _records(ids: tuple[str, ...], profile: str, root) -> list[dict | None]:
@@ -169,10 +183,11 @@ def _link(page: str) -> str:
 
 def markdown_table(card: pd.DataFrame) -> str:
     """The scorecard as a compact Markdown table (the long details are in :func:`details_table`)."""
-    lines = ["| artifact | status | claims | paper − ours: max / mean (n) | PGD − AA | page |",
+    lines = ["| artifact | status | claims (targets) | paper − ours: max / mean (n) | PGD − AA | page |",
              "|---|---|---|---|---|---|"]
     for r in card.itertuples():
-        lines.append(f"| `{r.artifact}` {r.what} | {r.status} | {r.claims} | {r.fidelity} | {r.pgd_minus_aa} "
+        claims = r.claims + (f" ({r.targets} targets)" if r.targets else "")
+        lines.append(f"| `{r.artifact}` {r.what} | {r.status} | {claims} | {r.fidelity} | {r.pgd_minus_aa} "
                      f"| {_link(r.page)} |")
     return "\n".join(lines)
 

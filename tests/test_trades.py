@@ -255,3 +255,14 @@ def test_the_full_budgets_targets_are_judged_on_the_records_numbers():
     t3 = targets.table3({"rows": rows, "config": {"n_test": None, "n_audit": None},
                          "audit": {"rows": [{"method": r["method"], "n": 2145} for r in rows]}})
     assert [c["passed"] for c in t3] == [False, True] and "λ = 3: 0.0120" in t3[0]["evidence"]
+
+
+def test_the_scorecard_counts_the_targets_met_on_a_full_record(tmp_path):
+    from reprolib import results, scorecard
+
+    full = _full_table5(clean_trades=0.9886)
+    results.cached("trades.table5", profile="full", root=tmp_path, config=full["config"],
+                   compute=lambda: {k: v for k, v in full.items() if k not in ("profile", "config")})
+    card = scorecard.scorecard(root=tmp_path).set_index("artifact")
+    assert (card.loc["trades.table5", "targets"], card.loc["trades.table6", "targets"]) == ("3/4", "1/1")
+    assert card.loc["trades.table4", "targets"] == ""  # no full record: nothing judged
