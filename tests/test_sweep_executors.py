@@ -37,6 +37,7 @@ def _records(root: Path) -> dict[str, dict]:
     for path in (root / "results" / "closer_look" / "table2@smoke").glob("*.json"):
         rec = json.loads(path.read_text())
         prov = rec.pop("provenance")
+        rec["final_epoch"].pop("seconds")  # an epoch's time
         out[path.name] = {**{k: v for k, v in rec.items() if k not in ("train_seconds", "eval_seconds", "digest")},
                           "threads": prov["threads"], "processes": prov.get("processes", 1)}
     return out
