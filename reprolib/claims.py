@@ -7,7 +7,6 @@ def claim(claim_id: str, text: str, passed: bool, evidence: str) -> dict:
     return {"id": claim_id, "text": text, "passed": bool(passed), "evidence": evidence}
 
 
-
 def mean_distance(claim_id: str, what: str, rows: list[dict], key: str, points: float) -> dict:
     """A target over a table: the mean over ``rows`` of |ours − paper| of ``key`` (a fraction, in points), at most
     ``points``; the rows that carry no paper value of ``key`` are left out."""

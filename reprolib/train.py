@@ -123,7 +123,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     history, start_epoch = History(), 0
     torch.manual_seed(cfg.seed + rank)
     ckpt = Path(checkpoint) if checkpoint else None
-    state, source = _resumable(ckpt, earlier, tag, tag_at, cfg.epochs)
+    state, source = _resumable(ckpt, earlier, tag_at, cfg.epochs)
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
@@ -191,14 +191,14 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
     return history
 
 
-def _resumable(ckpt: Path | None, earlier: Sequence[str | Path], tag: str, tag_at: Callable[[int], str],
+def _resumable(ckpt: Path | None, earlier: Sequence[str | Path], tag_at: Callable[[int], str],
                epochs: int) -> tuple[dict | None, Path | None]:
     """The checkpoint state a run resumes from, and its file: its own checkpoint when written for the same
     configuration, else the first of ``earlier`` written for the same configuration but ``epochs`` and not past
     this run's end; (None, None) when there is none."""
     if ckpt and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        if state.get("tag") == tag:
+        if state.get("tag") == tag_at(epochs):
             return state, ckpt
     for path in map(Path, earlier):
         if not path.exists():
