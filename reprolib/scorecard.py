@@ -147,6 +147,13 @@ def audits(profile: str = "cpu", root=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def training_seconds(row: dict) -> float:
+    """A run's training time: its ``train_seconds``, or where its stored epochs add up to more, their sum (a run
+    resumed over several processes before 2026-12-06 counted only its last process's time; the epochs' own seconds
+    leave out the curve's measurements, so the sum is a floor)."""
+    return max(row["train_seconds"], sum(e.get("seconds", 0.0) for e in row.get("history") or []))
+
+
 def costs(profiles: tuple[str, ...] = ("cpu", "full"), root=None) -> pd.DataFrame:
     """What each stored record cost, as its provenance and rows recorded it (on the machine of its date): per record
     (``artifact`` at cpu, ``artifact@profile`` otherwise), the networks trained (``nets``), minutes of training, of
@@ -161,7 +168,8 @@ def costs(profiles: tuple[str, ...] = ("cpu", "full"), root=None) -> pd.DataFram
                 rec = results.load(art, profile, root)
                 if rec is None:
                     continue
-                trained = [r for r in rec["rows"] if isinstance(r, dict) and r.get("train_seconds") is not None]
+                trained = [{**r, "train_seconds": training_seconds(r)} for r in rec["rows"]
+                           if isinstance(r, dict) and r.get("train_seconds") is not None]
                 audited = (rec.get("audit") or {}).get("rows") or []
                 minutes = lambda key, rows: sum(r.get(key) or 0 for r in rows) / 60 if rows else None  # noqa: E731
                 out.append({"record": art if profile == "cpu" else f"{art}@{profile}", "nets": len(trained),

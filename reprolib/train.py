@@ -64,6 +64,9 @@ class TrainConfig:
 
 @dataclass
 class History:
+    """A run's epochs (mean loss terms, lr, seconds, the ``on_epoch`` measurements), its ``seconds`` over every
+    process that trained it (a resumed run adds the time its checkpoint had taken: the cost of the network, not of
+    the last sitting) and the epoch it was ``resumed_from`` (0: trained from scratch in this process)."""
     epochs: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     resumed_from: int = 0
@@ -120,7 +123,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
                             **({"augment": repr(augment)} if augment is not None else {})})
 
     tag = tag_at(cfg.epochs)
-    history, start_epoch = History(), 0
+    history, start_epoch, before = History(), 0, 0.0
     torch.manual_seed(cfg.seed + rank)
     ckpt = Path(checkpoint) if checkpoint else None
     state, source = _resumable(ckpt, earlier, tag_at, cfg.epochs)
@@ -133,6 +136,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         history.epochs, start_epoch = state["history"], state["epoch"]
         history.resumed_from = start_epoch
+        # checkpoints written before the field existed: their epochs' own seconds (the curves' not included)
+        before = state.get("seconds", sum(e.get("seconds", 0.0) for e in history.epochs))
         if rank == 0:
             what = "its checkpoint" if source == ckpt else f"the {state['config']['epochs']}-epoch run's checkpoint"
             message = f"{desc}: resumed from {what} after epoch {start_epoch} of {cfg.epochs} ({source})"
@@ -183,11 +188,12 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             state = {"tag": tag, "epoch": epoch + 1, "model": model.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": sched.state_dict(), "rng": torch.get_rng_state(),
                      "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-                     "history": history.epochs, "config": asdict(cfg), "loss": repr(loss_fn)}
+                     "history": history.epochs, "config": asdict(cfg), "loss": repr(loss_fn),
+                     "seconds": before + time.perf_counter() - t0}
             atomic_write(ckpt, lambda tmp: torch.save(state, tmp))
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch:
             break
-    history.seconds = time.perf_counter() - t0
+    history.seconds = before + time.perf_counter() - t0
     return history
 
 

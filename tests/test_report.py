@@ -106,3 +106,14 @@ def test_the_shared_targets_judge_a_table_its_curves_and_its_audits():
               "audit": {"rows": [{"arch": "CNN1", "method": "AT", "seed": 0, "n": 1000}]}}
     assert grid.audit_target("t.audit", record, 1000)["passed"]
     assert grid.audit_target("t.audit", record, 2000)["evidence"] == "0 of 1"
+
+
+def test_the_costs_page_counts_every_epoch_of_a_network_trained_over_several_processes():
+    """A record whose run was resumed before the loop carried its time over counted only the last process: the
+    costs page takes the stored epochs' sum where it is larger (a floor: the curve's measurements are not in it)."""
+    from reprolib import scorecard
+
+    epochs = [{"epoch": e, "seconds": 100.0} for e in (1, 2, 3)]
+    assert scorecard.training_seconds({"train_seconds": 120.0, "history": epochs}) == 300.0  # resumed after epoch 2
+    assert scorecard.training_seconds({"train_seconds": 340.0, "history": epochs}) == 340.0  # with the curves
+    assert scorecard.training_seconds({"train_seconds": 50.0}) == 50.0  # no curve, no history: as recorded

@@ -69,15 +69,19 @@ def test_interrupted_training_resumes_to_the_same_weights(mnist_small, tmp_path)
     def run(ckpt, stop=None):
         torch.manual_seed(123)
         model = models.build("CNN2")  # includes dropout: the RNG state must be resumed too
-        fit(model, xs, ys, loss_fn=loss_fn, cfg=cfg, checkpoint=ckpt, progress=False, stop_after_epoch=stop)
-        return model
+        hist = fit(model, xs, ys, loss_fn=loss_fn, cfg=cfg, checkpoint=ckpt, progress=False, stop_after_epoch=stop)
+        return model, hist
 
-    straight = run(tmp_path / "a.pt")
-    run(tmp_path / "b.pt", stop=1)             # "killed" after epoch 1
-    resumed = run(tmp_path / "b.pt")           # picks up at epoch 2
+    straight, _ = run(tmp_path / "a.pt")
+    _, part = run(tmp_path / "b.pt", stop=1)   # "killed" after epoch 1
+    first = torch.load(tmp_path / "b.pt", weights_only=False)["seconds"]
+    resumed, hist = run(tmp_path / "b.pt")     # picks up at epoch 2
     for p, q in zip(straight.state_dict().values(), resumed.state_dict().values()):
         assert torch.equal(p, q)
     assert not list(tmp_path.glob("*.tmp"))
+    # a resumed network's time counts its first sitting too (the cost of the network, not of the last process)
+    assert hist.resumed_from == 1 and 0 < first <= part.seconds
+    assert hist.seconds >= first + sum(e["seconds"] for e in hist.epochs[1:]) - 0.1  # epoch seconds: 0.1 s rounding
 
 
 def test_a_longer_schedule_continues_a_shorter_runs_checkpoint_to_the_same_weights(mnist_small, tmp_path):
