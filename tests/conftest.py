@@ -59,13 +59,23 @@ def trained_cnn(mnist_small):
 
 
 @pytest.fixture(scope="session")
-def smoke_book(session_tmp):
-    """A copy of the book's sources with every section's notebook executed at the smoke profile."""
+def smoke_book(session_tmp, tmp_path_factory):
+    """A copy of the book's sources with every section's notebook executed at the smoke profile, once per run: the
+    tests that read it go to one worker (``--dist loadfile``); a second worker asking for it fails at once rather
+    than executing every notebook again (the workers of a run share the parent of their temporary folders)."""
     import shutil
 
     from reprolib import pipeline
     from reprolib.paths import REPO_ROOT
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        marker = tmp_path_factory.getbasetemp().parent / "smoke-book-built-by"
+        try:
+            with open(marker, "x") as f:
+                f.write(os.environ["PYTEST_XDIST_WORKER"])
+        except FileExistsError:
+            pytest.fail(f"the smoke book is already built by worker {marker.read_text()}: the tests that read it "
+                        "must run on one worker (pytest's --dist loadfile, tests/test_book.py)")
     root = session_tmp / "book_src"
     shutil.copytree(REPO_ROOT / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
     for name in ("_config.yml", "_toc.yml"):

@@ -18,8 +18,10 @@ from reprolib import pipeline
 from reprolib.errors import ConfigError
 
 SECTIONS = pipeline.all_sections()
-# One worker builds the smoke book (a session fixture) and runs every test that reads it; the others run the rest.
-pytestmark = pytest.mark.xdist_group("book")
+# One worker builds the smoke book (a session fixture) and runs every test that reads it, the other runs the rest:
+# pytest runs with `--dist loadfile` (pyproject.toml), which sends a file's tests to one worker. (`loadgroup` and an
+# `xdist_group` mark did the same until pytest 9 made an item's node id read-only to pytest-xdist 3.8: the mark
+# then grouped nothing, and both workers built the whole smoke book.)
 
 
 @pytest.mark.notebooks
