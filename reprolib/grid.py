@@ -64,6 +64,13 @@ def train_config(cfg: dict, seed: int) -> TrainConfig:
 _RECORD_PARTS = ("artifact", "profile", "config", "config_hash", "provenance", "digest", "reused", "audit", "weights")
 
 
+def _duration(seconds: float) -> str:
+    """``seconds`` for a person: "45 s", "12 min", "3.4 h"."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
 def _selected(cfg: dict, prefix: str) -> list[tuple[str, str, int]]:
     """The runs of :func:`grid` that ``<prefix>_archs``, ``<prefix>_methods`` and ``<prefix>_seeds`` select (a
     setting that is absent or None selects every value)."""
@@ -354,12 +361,22 @@ class MethodGrid:
                    else "kept" if stored and rec.get("weights") else "to do"}
 
     def _trained_so_far(self, cfg: dict, arch: str, method: str, seed: int) -> str:
+        """How far a run's training got: the epoch of its checkpoint and when it was written, and the training time
+        left at the median of its last three epochs (the curve's measurements not counted); or the epoch of the
+        shorter run's checkpoint it will continue; or "not started"."""
         own = self.checkpoint(cfg, arch, method, seed)
         for path in [own, *self.earlier(cfg, arch, method, seed)]:
             if path.exists():
                 state = torch.load(path, weights_only=False, map_location="cpu")
-                return (f"epoch {state['epoch']} of {cfg['epochs']}"
-                        + ("" if path == own else f" (the {state['config']['epochs']}-epoch run's, to continue)"))
+                done = f"epoch {state['epoch']} of {cfg['epochs']}"
+                if path != own:
+                    return done + f" (the {state['config']['epochs']}-epoch run's, to continue)"
+                done += f", saved {time.strftime('%H:%M', time.localtime(path.stat().st_mtime))}"
+                last = [e["seconds"] for e in state["history"][-3:] if e.get("seconds")]
+                if not last or state["epoch"] >= cfg["epochs"]:
+                    return done
+                per = float(np.median(last))
+                return done + f"; {_duration((cfg['epochs'] - state['epoch']) * per)} left at {_duration(per)} per epoch"
         return "not started"
 
     def reproduced(self, model, rec: dict) -> tuple[float, float]:

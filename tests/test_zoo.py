@@ -1,6 +1,9 @@
 """The book's kept networks: written once when a run at a kept budget is stored, named with their hash in the run
 record, loadable by name, and the loaded network is the one that was measured."""
+import time
+
 import pytest
+import torch
 
 from reprolib import grid, metrics, profiles, results, zoo
 from reprolib.errors import ConfigError
@@ -244,3 +247,11 @@ def test_a_grids_progress_says_what_is_stored_and_how_far_training_got(kept_grid
     assert [(r["record"], r["audit"], r["weights"], r["training"]) for r in g.progress(cfg, "full")] == [
         ("stored", "—", "kept", "done"), ("stored", "done", "kept", "done")]
     assert g.progress(cfg, "smoke")[1]["weights"] == "—"  # no budget but full keeps networks
+    # a run part-way through its own checkpoint: when it was saved and the training time left at its epochs' pace
+    far = {**cfg, "epochs": cfg["epochs"] + 30}
+    ckpt = g.checkpoint(far, "CNN1", "AT", 0)
+    torch.save({"epoch": 10, "history": [{"epoch": e, "seconds": s} for e, s in enumerate((99, 60, 50, 70), 7)],
+                "config": {"epochs": far["epochs"]}}, ckpt)
+    saved = time.strftime("%H:%M", time.localtime(ckpt.stat().st_mtime))
+    assert g.progress(far, "full")[1]["training"] == \
+        f"epoch 10 of {far['epochs']}, saved {saved}; {far['epochs'] - 10} min left at 60 s per epoch"
