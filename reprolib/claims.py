@@ -21,6 +21,18 @@ def mean_distance(claim_id: str, what: str, rows: list[dict], key: str, points: 
                  f"{worst:+.2f} ({name})")
 
 
+def curve_tail(row: dict, last: int = 5) -> str:
+    """How a network's training curve ended, for a target it missed: the range of its clean and PGD accuracy on the
+    curve's images over its last ``last`` epochs (a narrow range: more epochs of that schedule would not have
+    moved it); empty without a curve."""
+    tail = (row.get("curve") or [])[-last:]
+    if len(tail) < 2:
+        return ""
+    span = {k: (100 * min(c[k] for c in tail), 100 * max(c[k] for c in tail)) for k in ("clean", "pgd")}
+    return (f"its curve over epochs {tail[0]['epoch']}–{tail[-1]['epoch']}: clean {span['clean'][0]:.1f}–"
+            f"{span['clean'][1]:.1f}%, PGD {span['pgd'][0]:.1f}–{span['pgd'][1]:.1f}% on the curve's images")
+
+
 def plateaued(claim_id: str, rows: list[dict], points: float = 1.5) -> dict:
     """A target: every network's training curve flat at its end (clean and PGD accuracy on the curve's images
     moved by at most ``points`` over its last epoch)."""

@@ -7,7 +7,7 @@ the page (the curve and the audit say why), not dropped. Nothing here measures: 
 """
 from __future__ import annotations
 
-from ...claims import claim
+from ...claims import claim, curve_tail
 from ...grid import audit_target
 from .whitebox import DEFENCES
 
@@ -20,6 +20,12 @@ DELTA = 0.01  # Table 3: Δ = R_rob − R*_nat − (ψ⁻¹(R_φ − R*_φ)) at 
 
 def _pct(v: float) -> str:
     return f"{100 * v:.2f}%"
+
+
+def _why(row: dict, key: str, floor: float) -> str:
+    """Where ``row``'s ``key`` is below ``floor``: how its training curve ended (the page's curves show it whole)."""
+    tail = curve_tail(row) if row[key] < floor else ""
+    return f" ({tail})" if tail else ""
 
 
 def _audited(record: dict, methods, n: int) -> dict:
@@ -37,12 +43,14 @@ def table5(record: dict) -> list[dict]:
         return []
     out = [claim("trades.table5.target.fgsm40", f"Both defences keep ≥ {FGSM40:.0%} under FGSM^40 at ε = 0.3",
                  record["config"]["eps"] == 0.3 and all(rows[d]["adv_test_acc"] >= FGSM40 for d in defences),
-                 "; ".join(f"{d} {_pct(rows[d]['adv_test_acc'])}" for d in defences)
+                 "; ".join(f"{d} {_pct(rows[d]['adv_test_acc'])}" + _why(rows[d], "adv_test_acc", FGSM40)
+                           for d in defences)
                  + f" (ε = {record['config']['eps']:g})"),
            claim("trades.table5.target.clean", f"Both defences ≥ {CLEAN:.0%} clean, the natural network "
                  f"≥ {NATURAL_CLEAN:.1%}", all(rows[d]["test_acc"] >= CLEAN for d in defences)
                  and rows["Natural"]["test_acc"] >= NATURAL_CLEAN,
-                 "; ".join(f"{m} {_pct(rows[m]['test_acc'])}" for m in ["Natural", *defences]))]
+                 "; ".join(f"{m} {_pct(rows[m]['test_acc'])}" + _why(rows[m], "test_acc", floor)
+                           for m, floor in [("Natural", NATURAL_CLEAN), *((d, CLEAN) for d in defences)]))]
     audited = _audited(record, defences, N_AUDIT)
     out.append(claim("trades.table5.target.autoattack", f"AutoAttack leaves both defences ≥ {AUTOATTACK:.0%} on "
                      f"≥ {N_AUDIT:,} test images", len(audited) == len(defences)
