@@ -14,6 +14,11 @@ with a neighbour. A measured factor below 1 (CNN2 0.72 and CNN1_BN2 0.77 on 2026
 on 2026-12-07) is the host's wander between the two timings, not a job that runs faster for having a neighbour:
 the predictions count it as 1. Check a prediction against the first real runs: their records hold ``train_seconds``
 and ``eval_seconds``. Run on a quiet machine.
+
+A network must also fit one sitting: each session here starts on a fresh machine (2026-12-07: the artifact cache,
+checkpoints and saved audit chunks included, did not survive from one session to the next), so a network whose
+training, evaluation and audit take longer than ``--session-min`` is marked: it can only finish where a machine is
+held longer, or with a cheaper schedule.
 """
 import argparse
 import multiprocessing
@@ -150,6 +155,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="full")
     ap.add_argument("--sections", nargs="*", default=None, help="default: every grid section with the profile")
+    ap.add_argument("--session-min", type=float, default=150.0,
+                    help="minutes one network's job may take (a session, less its set-up and the final checks)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     names = args.sections or [n for n, s in sections.registry().items()
@@ -161,10 +168,13 @@ def main():
     for name in names:
         runs = predict(name, args.profile, cache, trained)
         for r in runs:
+            job_min = (r["train_s"] + r["eval_s"] + r["audit_s"]) / 60
             print(f"  {name} {r['arch']} {r['method']} s{r['seed']}: training {r['train_s'] / 60:6.1f} min"
                   f"{' (trained and measured by an earlier section)' if r['shared'] else ''}, "
                   f"evaluation {r['eval_s'] / 60:5.1f} min, audit {r['audit_s'] / 60:6.1f} min"
-                  + ("" if r["audit_known"] else " (no committed audit of this architecture: audit not counted)"))
+                  + ("" if r["audit_known"] else " (no committed audit of this architecture: audit not counted)")
+                  + (f"  ** {job_min:.0f} min: longer than a session ({args.session_min:g} min) **"
+                     if job_min > args.session_min else ""))
         hours = {k: sum(r[k] for r in runs) / 3600 for k in ("train_s", "eval_s", "audit_s")}
         print(f"{name} at {args.profile}: {len(runs)} networks, {sum(hours.values()):.1f} core-hours (training "
               f"{hours['train_s']:.1f}, evaluation {hours['eval_s']:.1f}, audits {hours['audit_s']:.1f}); "
