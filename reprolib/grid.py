@@ -527,8 +527,21 @@ def show_curves(record: dict, cfg: dict, profile: str, measured: str = "clean an
         return
     display(Markdown(f"Every network stored its {measured} on the first {cfg['curve_n']:,} {images} after every "
                      "epoch (a budget's epochs are fixed in its profile: nothing stops on test data), drawn here so "
-                     "that you can see whether each had plateaued:"))
+                     "that you can see whether each had plateaued" + _unlogged_loss(record["rows"]) + ":"))
     show(curve_figure(record["rows"], cfg["curve_n"], cfg["eval_steps"]))
+
+
+def _unlogged_loss(rows: list[dict]) -> str:
+    """Where a curve has the training loss for some epochs only (its first epochs trained by an earlier version of
+    the loop, which logged the loss's terms and not the objective): from which epoch on the loss panel draws it."""
+    logged = [(r, [c["epoch"] for c in r.get("curve") or [] if "loss" in c]) for r in rows]
+    starts = {r["method"] + (f" (seed {r['seed']})" if r["seed"] else ""): epochs[0]
+              for r, epochs in logged if 0 < len(epochs) < len(r["curve"])}
+    if not starts:
+        return ""
+    return (" (the training loss from the epoch its record logged it on: "
+            + ", ".join(f"{m} {e}" for m, e in starts.items()) + "; the epochs before were trained by an earlier "
+            "version of the loop, which logged only the loss's terms)")
 
 
 # ---- a grid run twice: once as configured, once with a dict of overrides (another dataset or architecture) ------

@@ -81,8 +81,17 @@ def test_a_page_shows_its_curves_or_says_that_its_budget_stores_none(monkeypatch
                      {"curve_n": 1000, "eval_steps": 40}, "full", measured="clean accuracy and A_rob")
     assert "its clean accuracy and A_rob on the first 1,000 test images" in shown[0].data
     assert [a.get_title() for a in shown[1].axes][1] == "PGD-40, same images"
+    assert "plateaued:" in shown[0].data  # every epoch has its loss, or none has: nothing to say
     import matplotlib.pyplot as plt
 
+    plt.close(shown[1])
+    # a record whose first epochs were trained before the loop logged the objective: the page says where it starts
+    shown.clear()
+    curve = [{"epoch": e, "clean": 0.9, "pgd": 0.5, **({"loss": 0.1} if e > 2 else {})} for e in (1, 2, 3, 4)]
+    grid.show_curves({"rows": [{"arch": "CNN1", "method": "AT", "seed": 1, "curve": curve}]},
+                     {"curve_n": 1000, "eval_steps": 40}, "full")
+    assert "plateaued (the training loss from the epoch its record logged it on: AT (seed 1) 3; the epochs before " \
+        "were trained by an earlier version of the loop" in shown[0].data
     plt.close(shown[1])
 
 

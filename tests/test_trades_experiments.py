@@ -187,3 +187,15 @@ def test_table3_on_the_grid_machinery_merges_the_committed_runs_into_the_committ
     for key in ("rows", "reference", "claims", "audit"):
         assert json.loads(json.dumps(merged[key])) == committed[key], key
     assert [p["lams"] for p in tightness.SWEEP.points(cfg)] == [[], [2.0], [3.0], [4.0], [5.0]]
+
+
+def test_a_mean_cross_entropy_has_a_floor_that_table6s_brackets_lie_below():
+    import math
+
+    # one misclassified image in ten: a mean cross-entropy of at least ln 2 / 10, whatever the network
+    assert whitebox.bracket_floor(0.9) == pytest.approx(math.log(2) / 10)
+    logits = torch.tensor([[2.0, 1.0], [0.0, 0.0], [0.2, 0.1]])  # the last one misclassified (label 1)
+    ce = torch.nn.functional.cross_entropy(logits, torch.tensor([0, 0, 1]), reduction="none")
+    assert ce[2] >= math.log(2) and ce.mean() >= whitebox.bracket_floor(2 / 3)
+    b = whitebox.paper_brackets()
+    assert b["cells"] == 4 and b["below_floor"] == 4 and b["bracket_max"] < b["floor_min"]
