@@ -102,8 +102,9 @@ def test_whitebox_suite_claims_on_a_table_that_should_pass_and_one_that_should_n
 def test_whitebox_run_configuration_leaves_out_the_profile_radii():
     cfg = profiles.resolve("trades/whitebox", "smoke")
     a = whitebox.GRID.run_config(cfg, "SmallCNN", "Madry", 0)
-    b = whitebox.GRID.run_config({**cfg, "eps_grid": [0.0, 0.5], "n_suite": 10}, "SmallCNN", "Madry", 0)
-    assert a == b and "eps_grid" not in a and "n_suite" not in a
+    b = whitebox.GRID.run_config({**cfg, "eps_grid": [0.0, 0.5], "n_suite": 10, "transfer_all": True}, "SmallCNN",
+                                 "Madry", 0)
+    assert a == b and "eps_grid" not in a and "n_suite" not in a and "transfer_all" not in a
 
 
 def test_whitebox_rows_carry_the_papers_values_only_at_the_papers_radius():
@@ -199,3 +200,19 @@ def test_a_mean_cross_entropy_has_a_floor_that_table6s_brackets_lie_below():
     assert ce[2] >= math.log(2) and ce.mean() >= whitebox.bracket_floor(2 / 3)
     b = whitebox.paper_brackets()
     assert b["cells"] == 4 and b["below_floor"] == 4 and b["bracket_max"] < b["floor_min"]
+
+
+def test_table6s_transfer_runs_on_every_evaluation_image_or_on_the_suites():
+    from reprolib import models, profiles
+
+    class Nets:  # three untrained SmallCNNs in place of the grid's trained networks
+        def trained(self, cfg, arch, method, seed, progress):
+            torch.manual_seed(len(method))
+            return models.build(arch).eval(), None
+
+    cfg = {**profiles.resolve("trades/whitebox", "smoke"), "n_eval_test": 12, "n_suite": 5, "eval_steps": 2,
+           "eps_grid": [0.0]}
+    suite = whitebox.evaluate_suite(Nets(), cfg)
+    assert (suite["n"], suite["n_transfer"], len(suite["transfer"])) == (5, 5, 4)
+    suite = whitebox.evaluate_suite(Nets(), {**cfg, "transfer_all": True})
+    assert (suite["n"], suite["n_transfer"]) == (5, 12)

@@ -224,6 +224,8 @@ class WhiteboxSettings(WhiteboxGrid):
     n_suite: int | None = settings.param(None, "test images of the attack suite (Table 5's other attacks, the "
                                          "robustness profile, Table 6's transfer): the first n_suite of the "
                                          "evaluation subset", ge=1, none="all", since=True, kind="count")
+    transfer_all: bool = settings.param(False, "Table 6's transfer on every evaluation image (False: on the attack "
+                                        "suite's n_suite)", since=True)
 
 
 @dataclass(frozen=True)

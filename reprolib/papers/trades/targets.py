@@ -34,7 +34,7 @@ def _suite_subset(record: dict, rows: dict) -> str:
     subset is for them)."""
     suite, n_rows = record["suite"], record["config"].get("n_eval_test")
     white = {w["method"]: w for w in suite.get("white_box", []) if w["method"] in DEFENCES and w["method"] in rows}
-    if not white or (n_rows is not None and n_rows <= suite["n"]):
+    if not white or record["config"].get("transfer_all") or (n_rows is not None and n_rows <= suite["n"]):
         return ""
     shifts = ", ".join(f"{d} {100 * (w[PGD] - rows[d]['adv_test_acc']):+.2f}" for d, w in white.items())
     return (f". The cells are measured on the suite's first {suite['n']:,} test images, where the defences' "

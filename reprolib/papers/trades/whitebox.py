@@ -100,8 +100,9 @@ def white_box_attacks(cfg: dict) -> dict:
 def evaluate_suite(grid: MethodGrid, cfg: dict, progress: bool = False) -> dict:
     """White-box accuracies, robustness profiles and transfer cells of the seed-0 networks, on the first
     ``n_suite`` images of the evaluation subset (all of them when it is None)."""
-    x, y = test_set(cfg)
-    x, y = x[:cfg.get("n_suite")], y[:cfg.get("n_suite")]
+    x_all, y_all = test_set(cfg)
+    x, y = x_all[:cfg.get("n_suite")], y_all[:cfg.get("n_suite")]
+    xt, yt = (x_all, y_all) if cfg.get("transfer_all") else (x, y)  # Table 6's images
     seed = cfg["seeds"][0]
     nets = {m: grid.trained(cfg, cfg["archs"][0], m, seed, progress)[0] for m in cfg["methods"]}
     white = []
@@ -121,18 +122,19 @@ def evaluate_suite(grid: MethodGrid, cfg: dict, progress: bool = False) -> dict:
     transfer = []
     for source in nets:
         torch.manual_seed(0)
-        x_adv = torch.cat([attacks.pgd(nets[source], x[i:i + 200], y[i:i + 200], eps=cfg["eps"],
+        x_adv = torch.cat([attacks.pgd(nets[source], xt[i:i + 200], yt[i:i + 200], eps=cfg["eps"],
                                        steps=cfg["eval_steps"], step_size=cfg["eval_step_size"])
-                           for i in range(0, len(x), 200)])
+                           for i in range(0, len(xt), 200)])
         for target in DEFENCES:
             if target == source or target not in nets:
                 continue
             with torch.no_grad():
-                ce = float(F.cross_entropy(nets[target].eval()(x_adv), y))
+                ce = float(F.cross_entropy(nets[target].eval()(x_adv), yt))
             p = TABLE6.get((source, target))
-            transfer.append({"source": source, "target": target, "acc": metrics.accuracy(nets[target], x_adv, y),
+            transfer.append({"source": source, "target": target, "acc": metrics.accuracy(nets[target], x_adv, yt),
                              "ce": ce, "paper": {"acc": p[0] / 100, "ce": p[1]} if p else {}})
-    return {"white_box": white, "profile": profile, "transfer": transfer, "n": len(y), "seed": seed}
+    return {"white_box": white, "profile": profile, "transfer": transfer, "n": len(y), "n_transfer": len(yt),
+            "seed": seed}
 
 
 def suite_claims(suite: dict) -> list[dict]:
@@ -224,7 +226,7 @@ def _notes(cfg: dict) -> str:
             f"training attack K = {cfg['attack_steps']} (the paper: 40)")
 
 
-GRID = WhiteBoxGrid("trades.table5", METHODS, notes=_notes, extra_keys=("eps_grid", "n_suite"),  # only the suite
+GRID = WhiteBoxGrid("trades.table5", METHODS, notes=_notes, extra_keys=("eps_grid", "n_suite", "transfer_all"),
                     paper={"SmallCNN": {m: {"test_acc": round(v["A_nat"] / 100, 6),
                                             "adv_test_acc": round(v[PGD] / 100, 6)}
                                         for m, v in TABLE5.items()}}, paper_eps=0.3)
