@@ -11,3 +11,7 @@ class ConfigError(ReproError, ValueError):
 
 class DataError(ReproError, RuntimeError):
     """A dataset that is missing, unavailable offline, or corrupt."""
+
+
+class TrainingError(ReproError, RuntimeError):
+    """A training that cannot go on (its loss is no longer a number): the message names the run and the epoch."""

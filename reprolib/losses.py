@@ -134,8 +134,11 @@ class TRADES(_Attacked):
         x_adv = attacks.trades_attack(model, x, p_clean, eps=self.eps, steps=self.steps, step_size=self.step_size)
         logits_nat, logits_adv = joint_forward(model, x, x_adv)
         ce = F.cross_entropy(logits_nat, y)
-        # KL(p(x) || p(x')) with gradient through both arguments, batch mean (TRADES code).
-        kl = F.kl_div(F.log_softmax(logits_adv, 1), F.softmax(logits_nat, 1), reduction="batchmean")
+        # KL(p(x) || p(x')) with gradient through both arguments, batch mean (TRADES code). The target in log space:
+        # with softmax(logits_nat) as the target, a clean logit margin above ~104 makes a probability exactly 0 in
+        # float32 and its gradient log 0 · 0 = NaN (Table 4's full run, 1/λ = 2, diverged so at epoch 8)
+        kl = F.kl_div(F.log_softmax(logits_adv, 1), F.log_softmax(logits_nat, 1), reduction="batchmean",
+                      log_target=True)
         return ce + self.beta * kl, {"ce": ce.detach(), "kl": kl.detach()}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,7 @@ from tqdm import tqdm
 
 log = logging.getLogger(__name__)  # one line per epoch (a sweep's workers show it in their log)
 
-from .errors import ConfigError
+from .errors import ConfigError, TrainingError
 from .models import to_channels_last
 from .results import atomic_write, config_hash
 from .results import world as process_world
@@ -167,6 +168,10 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             with autocast:
                 loss, stats = loss_fn(net, xb, yb)
             stats = {"loss": loss.detach(), **stats}  # the objective (mean over the batch), then its terms
+            if not math.isfinite(float(stats["loss"])):  # stop: every later step would train on NaN
+                raise TrainingError(f"{desc}: the training loss is {float(stats['loss'])} at epoch {epoch + 1}, batch "
+                                    f"{b + 1}; nothing of this epoch is stored (the checkpoint, if any, holds epoch "
+                                    f"{epoch})")
             if cfg.reduction == "sum":
                 loss = loss * len(xb)
             opt.zero_grad(set_to_none=True)

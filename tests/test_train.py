@@ -242,3 +242,40 @@ def test_a_curve_measured_after_every_epoch_leaves_the_training_unchanged(mnist_
     measured, hist = train(curve)
     assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), measured.state_dict().values()))
     assert [e["epoch"] for e in hist.epochs] == [1, 2] and all("curve_pgd" in e for e in hist.epochs)
+
+
+def test_trades_gradient_stays_finite_when_a_clean_prediction_is_certain():
+    """A clean logit margin of ~110 puts a probability at exactly 0 in float32: the KL's gradient through its
+    target must still be a number (with softmax as the target it was log 0 · 0 = NaN)."""
+    class Confident(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(1.0))
+
+        def forward(self, x):
+            z = x.flatten(1)[:, :3].sum(1, keepdim=True)
+            return self.scale * torch.cat([110 + z, z, -z], 1)
+
+    model = Confident()
+    loss, _ = losses.build("trades", eps=0.1, steps=2, step_size=0.05, beta=6.0)(model, torch.rand(4, 1, 28, 28),
+                                                                                torch.zeros(4, dtype=torch.long))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(model.scale.grad)
+
+
+def test_a_training_whose_loss_turns_nan_stops_at_once_and_stores_nothing_of_that_epoch(mnist_small, tmp_path):
+    from reprolib.errors import TrainingError
+
+    x, y, _, _ = mnist_small
+    calls = []
+
+    def blows_up(model, xb, yb):  # fine for the first epoch's 2 batches, then NaN
+        calls.append(1)
+        loss = torch.nn.functional.cross_entropy(model(xb), yb)
+        return (loss * float("nan") if len(calls) > 3 else loss), {}
+
+    ckpt = tmp_path / "run.pt"
+    with pytest.raises(TrainingError, match=r"the training loss is nan at epoch 2, batch 2; .*holds epoch 1"):
+        fit(models.build("CNN2"), x[:100], y[:100], loss_fn=blows_up, cfg=TrainConfig(epochs=3, batch_size=50),
+            checkpoint=ckpt, progress=False)
+    assert len(calls) == 4 and torch.load(ckpt, weights_only=False)["epoch"] == 1
