@@ -110,7 +110,8 @@ def table3(record: dict) -> list[dict]:
     if not rows:
         return []
     out = [claim("trades.table3.target.delta", f"Δ ≤ {DELTA:g} for every λ", all(r["delta"] <= DELTA for r in rows),
-                 "; ".join(f"λ = {r['lam']:g}: {r['delta']:.4f}" for r in rows))]
+                 "; ".join(f"λ = {r['lam']:g}: {r['delta']:.4f}"
+                           + (f" ({curve_tail(r)})" if r["delta"] > DELTA and curve_tail(r) else "") for r in rows))]
     audited = {a["method"]: a for a in (record.get("audit") or {}).get("rows", [])}
     sizes = sorted({a["n"] for a in audited.values()})
     out.append(claim("trades.table3.target.audited", "Every trained network audited on every test image of the two "
