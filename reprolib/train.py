@@ -168,8 +168,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, loss_fn: Callable
             with autocast:
                 loss, stats = loss_fn(net, xb, yb)
             stats = {"loss": loss.detach(), **stats}  # the objective (mean over the batch), then its terms
-            if not math.isfinite(float(stats["loss"])):  # stop: every later step would train on NaN
-                raise TrainingError(f"{desc}: the training loss is {float(stats['loss'])} at epoch {epoch + 1}, batch "
+            if not math.isfinite(value := float(stats["loss"])):  # stop: every later step would train on NaN
+                raise TrainingError(f"{desc}: the training loss is {value} at epoch {epoch + 1}, batch "
                                     f"{b + 1}; nothing of this epoch is stored (the checkpoint, if any, holds epoch "
                                     f"{epoch})")
             if cfg.reduction == "sum":

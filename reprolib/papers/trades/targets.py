@@ -22,9 +22,9 @@ def _pct(v: float) -> str:
     return f"{100 * v:.2f}%"
 
 
-def _why(row: dict, key: str, floor: float) -> str:
-    """Where ``row``'s ``key`` is below ``floor``: how its training curve ended (the page's curves show it whole)."""
-    tail = curve_tail(row) if row[key] < floor else ""
+def _why(row: dict, missed: bool) -> str:
+    """Where ``row`` missed a target: how its training curve ended (the page's curves show it whole)."""
+    tail = curve_tail(row) if missed else ""
     return f" ({tail})" if tail else ""
 
 
@@ -57,13 +57,13 @@ def table5(record: dict) -> list[dict]:
         return []
     out = [claim("trades.table5.target.fgsm40", f"Both defences keep ≥ {FGSM40:.0%} under FGSM^40 at ε = 0.3",
                  record["config"]["eps"] == 0.3 and all(rows[d]["adv_test_acc"] >= FGSM40 for d in defences),
-                 "; ".join(f"{d} {_pct(rows[d]['adv_test_acc'])}" + _why(rows[d], "adv_test_acc", FGSM40)
+                 "; ".join(f"{d} {_pct(rows[d]['adv_test_acc'])}" + _why(rows[d], rows[d]["adv_test_acc"] < FGSM40)
                            for d in defences)
                  + f" (ε = {record['config']['eps']:g})"),
            claim("trades.table5.target.clean", f"Both defences ≥ {CLEAN:.0%} clean, the natural network "
                  f"≥ {NATURAL_CLEAN:.1%}", all(rows[d]["test_acc"] >= CLEAN for d in defences)
                  and rows["Natural"]["test_acc"] >= NATURAL_CLEAN,
-                 "; ".join(f"{m} {_pct(rows[m]['test_acc'])}" + _why(rows[m], "test_acc", floor)
+                 "; ".join(f"{m} {_pct(rows[m]['test_acc'])}" + _why(rows[m], rows[m]["test_acc"] < floor)
                            for m, floor in [("Natural", NATURAL_CLEAN), *((d, CLEAN) for d in defences)]))]
     audited = _audited(record, defences, N_AUDIT)
     out.append(claim("trades.table5.target.autoattack", f"AutoAttack leaves both defences ≥ {AUTOATTACK:.0%} on "
@@ -110,8 +110,7 @@ def table3(record: dict) -> list[dict]:
     if not rows:
         return []
     out = [claim("trades.table3.target.delta", f"Δ ≤ {DELTA:g} for every λ", all(r["delta"] <= DELTA for r in rows),
-                 "; ".join(f"λ = {r['lam']:g}: {r['delta']:.4f}"
-                           + (f" ({curve_tail(r)})" if r["delta"] > DELTA and curve_tail(r) else "") for r in rows))]
+                 "; ".join(f"λ = {r['lam']:g}: {r['delta']:.4f}" + _why(r, r["delta"] > DELTA) for r in rows))]
     audited = {a["method"]: a for a in (record.get("audit") or {}).get("rows", [])}
     sizes = sorted({a["n"] for a in audited.values()})
     out.append(claim("trades.table3.target.audited", "Every trained network audited on every test image of the two "
