@@ -91,12 +91,29 @@ def test_whitebox_suite_claims_on_a_table_that_should_pass_and_one_that_should_n
                "DeepFool (L∞)": 0.96} for d in whitebox.DEFENCES]
     transfer = [{"source": s, "target": t, "acc": 0.97} for s in ("Natural", *whitebox.DEFENCES)
                 for t in whitebox.DEFENCES if s != t]
-    assert all(c["passed"] for c in whitebox.suite_claims({"white_box": white, "transfer": transfer}))
+    assert all(c["passed"] for c in whitebox.suite_claims({"white_box": white, "transfer": transfer, "n": 9, "seed": 0}))
     for t in transfer:
         t["acc"] = 0.85  # transfer below white-box accuracy: gradient masking would look like this
-    failed = {c["id"] for c in whitebox.suite_claims({"white_box": white, "transfer": transfer}) if not c["passed"]}
+    failed = {c["id"] for c in whitebox.suite_claims({"white_box": white, "transfer": transfer, "n": 9, "seed": 0}) if not c["passed"]}
     assert failed == {f"trades.table6.{d}.{k}" for d in whitebox.DEFENCES for k in ("black_above_white",
                                                                                    "natural_source")}
+
+
+def test_black_above_white_compares_the_transfer_with_white_box_pgd_on_the_transfers_images():
+    white = [{"method": m, "clean": 0.99, "FGSM^40 (PGD)": pgd} for m, pgd in
+             (("Natural", 0.05), ("Madry", 0.95), ("TRADES(1/λ=6)", 0.95))]
+    transfer = [{"source": "Natural", "target": d, "acc": 0.96} for d in whitebox.DEFENCES]
+    rows = [{"method": d, "seed": 0, "adv_test_acc": 0.97} for d in whitebox.DEFENCES]
+
+    def black(suite):
+        return {c["id"]: (c["passed"], c["evidence"]) for c in whitebox.suite_claims(suite, rows)
+                if c["id"].endswith("black_above_white")}
+
+    on_suite = black({"white_box": white, "transfer": transfer, "n": 2000, "n_transfer": 2000, "seed": 0})
+    assert all(ok and ev.endswith("white-box 95.0%") for ok, ev in on_suite.values())
+    # the transfer on all 10,000 images: the reference is the rows' PGD there, here above every cell
+    on_all = black({"white_box": white, "transfer": transfer, "n": 2000, "n_transfer": 10000, "seed": 0})
+    assert all(not ok and ev.endswith("white-box 97.0% (its row's, on the transfer's 10,000 test images)") for ok, ev in on_all.values())
 
 
 def test_whitebox_run_configuration_leaves_out_the_profile_radii():
