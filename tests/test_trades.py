@@ -267,6 +267,17 @@ def test_the_full_budgets_targets_are_judged_on_the_records_numbers():
     # a missed Δ says how far the robust accuracy still wandered at the end of training; a met one names no curve
     assert t3[0]["evidence"] == ("λ = 2: 0.0040; λ = 3: 0.0120 (its curve over epochs 29–30: clean 99.9–99.9%, PGD "
                                  "97.7–99.1% on the curve's images)")
+    # Table 4: a row outside its tolerance says how its curve ended; one within it names none
+    t4_rows = [{"method": m, "seed": 0, "test_acc": 0.992, "adv_test_acc": a, "curve": curve,
+                "paper": {"test_acc": 0.992, "adv_test_acc": 0.95}} for m, a in (("TRADES(1/λ=1)", 0.94),
+                                                                                ("TRADES(1/λ=2)", 0.93))]
+    t4_cfg = profiles.resolve("trades/table4", "full")
+    t4 = {c["id"]: c for c in targets.table4({"rows": t4_rows, "config": t4_cfg, "audit": {"rows": []}})}
+    assert t4["trades.table4.target.adv_test_acc"]["evidence"] == (
+        "TRADES(1/λ=1) -1.00; TRADES(1/λ=2) -2.00 (its curve over epochs 29–30: clean 99.9–99.9%, PGD 97.7–99.1% on "
+        "the curve's images)")
+    assert t4["trades.table4.target.test_acc"]["passed"] and "curve" not in t4["trades.table4.target.test_acc"]["evidence"]
+    assert not t4["trades.table4.target.audited"]["passed"]
 
 
 def test_the_scorecard_counts_the_targets_met_on_a_full_record(tmp_path):

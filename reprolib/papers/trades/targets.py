@@ -98,7 +98,8 @@ def table4(record: dict) -> list[dict]:
                                                                                       "clean")):
         out.append(claim(f"trades.table4.target.{key}", f"Every row's {what} accuracy within {100 * points:g} "
                          "points of the paper's", all(abs(r[key] - r["paper"][key]) <= points for r in rows),
-                         "; ".join(f"{r['method']} {100 * (r[key] - r['paper'][key]):+.2f}" for r in rows)))
+                         "; ".join(f"{r['method']} {100 * (r[key] - r['paper'][key]):+.2f}"
+                                   + _why(r, abs(r[key] - r["paper"][key]) > points) for r in rows)))
     out.append(audit_target("trades.table4.target.audited", record, N_AUDIT))
     return out
 
