@@ -138,6 +138,25 @@ def test_whitebox_rows_carry_the_papers_values_only_at_the_papers_radius():
 
 
 
+def test_table4s_note_on_levels_reads_the_budget_and_at_full_the_curves_and_the_natural_network():
+    def net(method, clean, pgd_tail):
+        return {"arch": "Net", "method": method, "seed": 0, "test_acc": clean, "adv_test_acc": 0.9,
+                "curve": [{"epoch": 26 + i, "clean": clean, "pgd": p} for i, p in enumerate(pgd_tail)]}
+
+    rows = [net("Natural", 0.9891, [0.72, 0.71, 0.71, 0.70, 0.705]), net("TRADES(1/λ=1)", 0.9844,
+                                                                         [0.891, 0.895, 0.898, 0.892, 0.894])]
+    cpu = sensitivity.levels_note({"profile": "cpu", "config": {"epochs": 2}, "rows": rows})
+    assert "small fraction of the paper's budget" in cpu
+    full = sensitivity.levels_note({"profile": "full", "config": {"epochs": 30}, "rows": rows})
+    assert "for 30 epochs (the paper: 50)" in full and "most 0.7 points" in full and "would not close" in full  # the paper's rows only
+    assert "reaches 98.91% clean accuracy, below every row of the paper (99.16–99.29%)" in full
+    assert "`Net` (21,840 parameters" in full
+    rows[0]["test_acc"] = 0.993  # a natural network above the paper's rows: no word about the architecture
+    rows[1]["curve"][-1]["pgd"] = 0.92  # a curve still rising: longer training might help
+    rising = sensitivity.levels_note({"profile": "full", "config": {"epochs": 30}, "rows": rows})
+    assert "inferred" not in rising and "most 2.9 points" in rising and "might still move" in rising
+
+
 def test_table3_and_table4_values_match_the_spec(spec_text):
     t3 = spec_text[spec_text.index("### trades.table3"):spec_text.index("### trades.table4")]
     for lam, values in tightness.PAPER.items():
