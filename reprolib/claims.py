@@ -21,15 +21,23 @@ def mean_distance(claim_id: str, what: str, rows: list[dict], key: str, points: 
                  f"{worst:+.2f} ({name})")
 
 
-def curve_tail(row: dict, last: int = 5) -> str:
-    """How a network's training curve ended, for a target it missed: the range of its clean and PGD accuracy on the
-    curve's images over its last ``last`` epochs (a narrow range: more epochs of that schedule would not have
-    moved it); empty without a curve."""
+def curve_span(row: dict, last: int = 5) -> dict | None:
+    """The range of a network's clean and PGD accuracy on the curve's images over its last ``last`` epochs, in
+    points (``{"epochs": (first, last), "clean": (lo, hi), "pgd": (lo, hi)}``); None without a curve of two epochs."""
     tail = (row.get("curve") or [])[-last:]
     if len(tail) < 2:
+        return None
+    return {"epochs": (tail[0]["epoch"], tail[-1]["epoch"]),
+            **{k: (100 * min(c[k] for c in tail), 100 * max(c[k] for c in tail)) for k in ("clean", "pgd")}}
+
+
+def curve_tail(row: dict, last: int = 5) -> str:
+    """How a network's training curve ended, for a target it missed: :func:`curve_span` in words (a narrow range:
+    more epochs of that schedule would not have moved it); empty without a curve."""
+    span = curve_span(row, last)
+    if span is None:
         return ""
-    span = {k: (100 * min(c[k] for c in tail), 100 * max(c[k] for c in tail)) for k in ("clean", "pgd")}
-    return (f"its curve over epochs {tail[0]['epoch']}–{tail[-1]['epoch']}: clean {span['clean'][0]:.1f}–"
+    return (f"its curve over epochs {span['epochs'][0]}–{span['epochs'][1]}: clean {span['clean'][0]:.1f}–"
             f"{span['clean'][1]:.1f}%, PGD {span['pgd'][0]:.1f}–{span['pgd'][1]:.1f}% on the curve's images")
 
 

@@ -328,8 +328,8 @@ SECTIONS = (
         # the paper's 1/λ ∈ {1, ..., 5}, full data, 50 epochs of SGD 0.01, momentum 0.9 (the authors' script; the
         # paper states only lr 0.01), the training attack 20 steps of 0.01
         "paper": {"methods": ["Natural"] + [sensitivity.row(b) for b in (1.0, 2.0, 3.0, 4.0, 5.0)],
-                  "n_train": None, "epochs": sensitivity.PAPER_EPOCHS, "optimizer": "sgd", "lr": 0.01, "attack_steps": 20,
-                  "attack_step_size": 0.01, "n_eval_test": None, "n_audit": 1000,
+                  "n_train": None, "epochs": sensitivity.PAPER_EPOCHS, "optimizer": "sgd", "lr": 0.01,
+                  "attack_steps": 20, "attack_step_size": 0.01, "n_eval_test": None, "n_audit": 1000,
                   # the CIFAR-10 column: ResNet-18 (without the crop/flip augmentation) at eps 0.031
                   "companion": {"dataset": "cifar10", "archs": ["ResNet18"], "eps": 0.031,
                                 "methods": [sensitivity.row(b) for b in (1.0, 2.0, 3.0, 4.0, 5.0)],

@@ -14,7 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from ... import models, report
-from ...claims import claim
+from ...claims import claim, curve_span
 from ...grid import MethodGrid, mean, variants, variant_sweep
 from ...plotting import PALETTE, PAPER_MARKER
 
@@ -150,9 +150,8 @@ def levels_note(record: dict) -> str:
     if record["profile"] != "full":
         return ("Our networks are trained for a small fraction of the paper's budget (see Deviations), so the levels "
                 "are lower; the question this page can answer is whether the *trend* in 1/λ is there.")
-    rows = [r for r in record["rows"] if r.get("curve") and r["method"] in PAPER[PAPER_ARCH["mnist"]]]
-    tails = [[c["pgd"] for c in r["curve"][-5:]] for r in rows]
-    move = max((100 * (max(t) - min(t)) for t in tails), default=float("nan"))
+    spans = [curve_span(r) for r in record["rows"] if r["method"] in PAPER[PAPER_ARCH["mnist"]]]
+    move = max((s["pgd"][1] - s["pgd"][0] for s in spans if s), default=float("nan"))
     clean = per_weight(record["rows"], "test_acc")
     paper_clean = [v[2] for v in PERCENT["mnist"].values()]
     text = (f"At this budget every network saw the whole training set for {cfg['epochs']} epochs (the paper: "
