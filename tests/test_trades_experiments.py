@@ -160,6 +160,43 @@ def test_table4s_note_on_levels_reads_the_budget_and_at_full_the_curves_and_the_
     assert "inferred" not in rising and "most 2.9 points" in rising and "might still move" in rising
 
 
+def test_table4s_trend_note_says_what_a_robust_accuracy_that_does_not_rise_with_the_weight_means():
+    def net(method, clean, rob):
+        return {"arch": "Net", "method": method, "seed": 0, "test_acc": clean, "adv_test_acc": rob}
+
+    rising = [net("Natural", 0.9891, 0.739), net("TRADES(1/λ=1)", 0.98, 0.90), net("TRADES(1/λ=5)", 0.97, 0.92)]
+    assert sensitivity.trend_note({"rows": rising}) == ""
+    assert sensitivity.trend_note({"rows": rising[:2]}) == ""  # one of the paper's weights: nothing to compare
+    falling = [net("Natural", 0.9891, 0.739), net("TRADES(1/λ=1)", 0.9844, 0.9156),
+               net("TRADES(1/λ=4)", 0.9622, 0.8884), net("TRADES(1/λ=6)", 0.90, 0.50)]  # 6: not a paper weight
+    text = sensitivity.trend_note({"rows": falling})
+    assert "from 1/λ = 1 to 4 it goes 91.56% → 88.84% (the paper: 94.75 → 95.65%)" in text
+    assert "clean accuracy 98.44% → 96.22% (-2.22 points; the paper: -0.12)" in text
+    assert "(1/λ = 1: 93.0%, 4: 92.3%)" in text and "fewer of their answers correct" in text
+    assert "`Net`: 21,840 parameters, with dropout of 0.5" in text and "natural network stands" in text
+    falling[0]["test_acc"] = 0.995  # a natural network above the paper's rows: no word about it
+    assert "natural network" not in sensitivity.trend_note({"rows": falling})
+    falling[2]["test_acc"] = 0.99  # clean accuracy rising with the weight: the numbers, no reading of them
+    facts = sensitivity.trend_note({"rows": falling})
+    assert facts.startswith("Unlike the paper's") and facts.endswith("4: 89.7%).") and "fewer" not in facts
+
+
+def test_audit_trend_note_words_the_direction_of_the_difference_and_what_the_gap_says():
+    def row(beta, pgd, aa):
+        return {"method": sensitivity.row(beta), "n": 1000, "pgd_acc": pgd, "autoattack_acc": aa, "gap": pgd - aa}
+
+    def note(*rows):
+        return sensitivity.audit_trend_note(sensitivity.audit_trend({"audit": {"rows": list(rows)}}))
+
+    up = note(row(1.0, 0.72, 0.70), row(6.0, 0.76, 0.69))
+    assert "PGD puts 1/λ = 6 at 76.0%, 4.0 points above 1/λ = 1 (72.0%)" in up
+    assert "AutoAttack at 69.0%, 1.0 points below (70.0%)" in up and "upper bound" in up
+    down = note(row(1.0, 0.891, 0.885), row(4.0, 0.80, 0.77))
+    assert "4: 9.1" not in down and "9.1 points below 1/λ = 1 (89.1%)" in down and "steeper" in down
+    honest = note(row(1.0, 0.891, 0.885), row(2.0, 0.891, 0.88), row(4.0, 0.857, 0.847))
+    assert "not PGD's weakness" in honest and "Over all 3 audited weights" in honest and "1,000 images" in honest
+
+
 def test_table3_and_table4_values_match_the_spec(spec_text):
     t3 = spec_text[spec_text.index("### trades.table3"):spec_text.index("### trades.table4")]
     for lam, values in tightness.PAPER.items():
