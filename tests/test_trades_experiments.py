@@ -181,6 +181,17 @@ def test_table4s_trend_note_says_what_a_robust_accuracy_that_does_not_rise_with_
     assert facts.startswith("Unlike the paper's") and facts.endswith("4: 89.7%).") and "fewer" not in facts
 
 
+def test_table4s_natural_note_explains_a_failed_far_above_natural_check_with_the_natural_networks_accuracy():
+    rows = [{"arch": "Net", "method": m, "seed": 0, "test_acc": 0.98, "adv_test_acc": a}
+            for m, a in (("Natural", 0.7393), ("TRADES(1/λ=1)", 0.9156), ("TRADES(1/λ=4)", 0.8884))]
+    record = {"config": {"eps": 0.1}, "rows": rows, "claims": sensitivity.table4_claims(rows)}
+    text = sensitivity.natural_note(record)
+    assert "keeps 73.9% of the test images under the attack at ε = 0.1" in text and "+14.9 to +17.6 points" in text
+    rows[0]["adv_test_acc"] = 0.40
+    record["claims"] = sensitivity.table4_claims(rows)
+    assert sensitivity.natural_note(record) == ""
+
+
 def test_audit_trend_note_words_the_direction_of_the_difference_and_what_the_gap_says():
     def row(beta, pgd, aa):
         return {"method": sensitivity.row(beta), "n": 1000, "pgd_acc": pgd, "autoattack_acc": aa, "gap": pgd - aa}
