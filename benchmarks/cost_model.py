@@ -3,8 +3,8 @@
 `python benchmarks/cost_model.py [--profile full] [--sections trades/whitebox closer_look/table2]` measures, on one
 thread (a long job runs one per core), the images/s of every (architecture, training method, attack steps) the
 sections' grids train, with the library's own losses, and of their evaluation attacks; it then predicts each
-network's training, evaluation (PGD on the evaluation images, the Lipschitz estimate, the per-epoch curve) and
-audit time, and each section's core-hours. The audit's seconds per image come from the committed audits of the same
+network's training, evaluation (what the grid's ``eval_work`` counts: for a table, PGD on the evaluation images, the
+Lipschitz estimate and the per-epoch curve; for spatial's figures, their profiles) and audit time, and each section's core-hours. The audit's seconds per image come from the committed audits of the same
 architecture (the standard version, at those audits' radius and robustness: an estimate; the 'apgd' version takes the
 share benchmarks/audit_policy.py measures). Long jobs run one per core, side by side, and a job beside another
 runs slower than alone (shared caches, memory bandwidth, the host), by how much depends on the network (on
@@ -134,9 +134,6 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
             if ekey not in cache:
                 cache[ekey] = attack_rate(arch, cfg, cfg["eval_steps"])
             n_train, n_test = _n(cfg["n_train"], "train", cfg), _n(cfg.get("n_eval_test"), "test", cfg)
-            n_eval_train = 0 if cfg.get("n_eval_train", 0) == 0 else _n(cfg.get("n_eval_train"), "train", cfg)
-            lip = (n_test * cfg.get("lip_steps", 0) / cfg["eval_steps"]) if cfg.get("lip_steps") else 0
-            curve = cfg.get("curve_n", 0) * cfg["epochs"]
             aa = audit_seconds_per_image(arch)
             n_audit = min(cfg.get("n_audit") or n_test, n_test)
             share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0
@@ -144,7 +141,8 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
             shared, audit_here = network in trained, (arch, method, seed) in audited and not trained.get(network)
             out.append({"arch": arch, "method": method, "seed": seed,
                         "train_s": 0.0 if shared else slower * n_train * cfg["epochs"] / cache[key],
-                        "eval_s": 0.0 if shared else slower * (n_test + n_eval_train + lip + curve) / cache[ekey],
+                        "eval_s": 0.0 if shared else (slower * method_grid.eval_work(cfg)
+                                                      / (cache[ekey] * cfg["eval_steps"])),
                         "audit_s": (n_audit * aa * share) if audit_here and aa else 0.0,
                         "audit_known": aa is not None, "shared": shared})
             trained[network] = trained.get(network, False) or (arch, method, seed) in audited

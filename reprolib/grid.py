@@ -100,6 +100,12 @@ def test_set(cfg: dict, dev=None):
     return _tensors(data.load(cfg["dataset"], "test").subset(cfg["n_eval_test"], seed=0), dev or default_device())
 
 
+def count(cfg: dict, key: str, split: str) -> int:
+    """How many images of ``split`` the setting ``key`` names: None is all of them, a missing key none."""
+    n = cfg.get(key, 0)
+    return len(data.load(cfg["dataset"], split)) if n is None else n
+
+
 def mean(rows: list[dict], arch: str, method: str, key: str) -> float | None:
     """The mean of ``key`` over the seeds of one (arch, method) row; None when the grid has no such row."""
     vals = [r[key] for r in rows if r["arch"] == arch and r["method"] == method and r[key] is not None]
@@ -227,6 +233,14 @@ class MethodGrid:
         return metrics.evaluate(model, ev_train, test_set(cfg, dev), eps=cfg["eps"], steps=cfg["eval_steps"],
                                 step_size=cfg["eval_step_size"], lip_steps=cfg["lip_steps"],
                                 lip_step_size=cfg["lip_step_size"], progress=progress)
+
+    def eval_work(self, cfg: dict) -> float:
+        """One network's evaluation in attack steps of one image (a forward and a backward pass), for
+        ``benchmarks/cost_model.py``: PGD on the evaluation images, the Lipschitz estimate on the test images and the
+        curve after every epoch. A grid whose :meth:`evaluate` measures other quantities counts its own."""
+        n_test, n_train = count(cfg, "n_eval_test", "test"), count(cfg, "n_eval_train", "train")
+        return ((n_test + n_train + cfg.get("curve_n", 0) * cfg["epochs"]) * cfg["eval_steps"]
+                + n_test * cfg.get("lip_steps", 0))
 
     def _twin(self, profile: str, config: dict) -> dict | None:
         """The run record of the same network measured the same way by another grid at ``profile`` (its stored

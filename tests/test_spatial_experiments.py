@@ -181,3 +181,23 @@ def test_the_full_budgets_targets_read_the_last_epochs_loss_and_figure_14s_paper
     assert [c["passed"] for c in aug.fig14_targets(near)] == [True, True]
     far = {"rows": [fig14_row(0, 6.2 * aug.MNIST_SD, 0.77), fig14_row(180, 3.2 * aug.MNIST_SD, 0.42)]}
     assert [c["passed"] for c in aug.fig14_targets(far)] == [False, False]
+
+
+def test_eval_work_counts_what_each_grid_evaluates():
+    """The cost model's evaluation time comes from each grid's own count of its work (attack steps of one image): a
+    table's PGD, Lipschitz estimate and curve; Fig. 6's invariance profiles (forward passes, a third of a step each),
+    PGD at each non-zero radius of its two grids, DeepFool at its iteration limit."""
+    from reprolib.papers.trades import sensitivity
+    table = {"dataset": "mnist", "n_eval_test": 1000, "n_eval_train": 0, "eval_steps": 40, "lip_steps": 10,
+             "curve_n": 100, "epochs": 5}
+    assert sensitivity.GRID.eval_work(table) == (1000 + 500) * 40 + 1000 * 10
+    assert sensitivity.GRID.eval_work({**table, "n_eval_train": None}) == (1000 + 60000 + 500) * 40 + 1000 * 10
+    fig6 = {**table, "lip_steps": 0, "curve_n": 0, "angles": [0, 90, 180], "shifts": [0, 0.3], "levels": [0, 0.3],
+            "n_robust": 100, "eps_grid": [0.0, 0.1, 0.2], "profile_steps": 10, "n_deepfool": 0,
+            "pgd_eps_grid": [0.1, 0.3], "deepfool_max_iter": 5}
+    profiles_only = 1000 * (1 + 3 + 2 + 2) / 3 + 100 * 10 * 2
+    assert augmentation.FIG6.eval_work(fig6) == pytest.approx(profiles_only)
+    assert augmentation.FIG6.eval_work({**fig6, "n_deepfool": 50}) == pytest.approx(
+        profiles_only + 100 * 10 * 2 + 50 * 5 * 11)
+    assert augmentation.FIG6.eval_work({**fig6, "n_robust": None}) == pytest.approx(
+        1000 * 8 / 3 + 1000 * 10 * 2)  # at most the evaluated images

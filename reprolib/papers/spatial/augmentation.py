@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ... import invariance, metrics, results
+from ... import data, invariance, metrics, results
 from ...claims import claim, plateaued
-from ...grid import MethodGrid, test_set, variants
+from ...grid import MethodGrid, count, test_set, variants
 from ...plotting import PALETTE
 
 MNIST_SD = 0.3081  # the normalisation of the authors' code: the paper's ε and distances are in these units
@@ -83,6 +83,23 @@ class SpatialGrid(MethodGrid):
                 model, x[:cfg["n_deepfool"]], overshoot=cfg["deepfool_overshoot"],
                 max_iter=cfg["deepfool_max_iter"])
         return out
+
+
+    def eval_work(self, cfg: dict) -> float:
+        """:meth:`evaluate`'s work in attack steps of one image: the clean pass and the invariance profiles (one
+        forward pass, a third of a step, per test image and grid point), PGD at every non-zero ε of the robustness profile and of Fig.
+        14's grid, DeepFool counted at its iteration limit (one backward pass per class an iteration: an upper
+        bound), and the curve after every epoch."""
+        n_test = count(cfg, "n_eval_test", "test")
+        n_robust = min(count(cfg, "n_robust", "test"), n_test)
+        forward = n_test * (1 + len(cfg["angles"]) + len(cfg["shifts"]) + len(cfg["levels"])) / 3
+        radii = sum(e > 0 for e in cfg["eps_grid"])
+        work = forward + n_robust * cfg["profile_steps"] * radii
+        if cfg["n_deepfool"] != 0:
+            work += n_robust * cfg["profile_steps"] * sum(e > 0 for e in cfg["pgd_eps_grid"])
+            n_deepfool = min(count(cfg, "n_deepfool", "test"), n_test)
+            work += n_deepfool * cfg["deepfool_max_iter"] * (data.dataset_info(cfg["dataset"]).num_classes + 1)
+        return work + cfg.get("curve_n", 0) * cfg["epochs"] * cfg["eval_steps"]
 
 
 def at(profile: dict, column: str, value: float, key: str) -> float:
