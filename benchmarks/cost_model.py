@@ -4,9 +4,10 @@
 thread (a long job runs one per core), the images/s of every (architecture, training method, attack steps) the
 sections' grids train, with the library's own losses, and of their evaluation attacks; it then predicts each
 network's training, evaluation (what the grid's ``eval_work`` counts: for a table, PGD on the evaluation images, the
-Lipschitz estimate and the per-epoch curve; for spatial's figures, their profiles) and audit time, and each section's core-hours. The audit's seconds per image come from the committed audits of the same
-architecture (the standard version, at those audits' radius and robustness: an estimate; the 'apgd' version takes the
-share benchmarks/audit_policy.py measures). Long jobs run one per core, side by side, and a job beside another
+Lipschitz estimate and the per-epoch curve; for spatial's figures, their profiles) and audit time, and each section's
+core-hours. The audit's seconds per image come from the committed audits of the same architecture (the standard
+version, at those audits' radius and robustness: an estimate; the 'apgd' version takes the share
+benchmarks/audit_policy.py measures). Long jobs run one per core, side by side, and a job beside another
 runs slower than alone (shared caches, memory bandwidth, the host), by how much depends on the network (on
 2026-12-06: SmallCNN 1.42x, Net and CNN1 about 1.0x): the script measures that factor per architecture (its
 TRADES step alone, then beside a second process running the same step) and states every prediction for a job
@@ -105,10 +106,6 @@ def neighbour_factor(arch: str, loss, cfg: dict, batches: int = 4) -> float:
     return alone / beside
 
 
-def _n(value, split: str, cfg: dict) -> int:
-    return value if value is not None else len(data.load(cfg["dataset"], split))
-
-
 def predict(section: str, profile: str, cache: dict, trained: set | None = None) -> list[dict]:
     """Per network of the section's grids at ``profile``: predicted seconds of training, evaluation and audit. A
     network already in ``trained`` (its ``network_id``: another grid trains and measures the very same network the
@@ -133,7 +130,7 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
             ekey = (arch, cfg["eval_steps"], cfg["dataset"])
             if ekey not in cache:
                 cache[ekey] = attack_rate(arch, cfg, cfg["eval_steps"])
-            n_train, n_test = _n(cfg["n_train"], "train", cfg), _n(cfg.get("n_eval_test"), "test", cfg)
+            n_train, n_test = grid.count(cfg, "n_train", "train"), grid.count(cfg, "n_eval_test", "test")
             aa = audit_seconds_per_image(arch)
             n_audit = min(cfg.get("n_audit") or n_test, n_test)
             share = APGD_SHARE if cfg.get("audit_version") == "apgd" else 1.0

@@ -84,12 +84,11 @@ class SpatialGrid(MethodGrid):
                 max_iter=cfg["deepfool_max_iter"])
         return out
 
-
     def eval_work(self, cfg: dict) -> float:
         """:meth:`evaluate`'s work in attack steps of one image: the clean pass and the invariance profiles (one
-        forward pass, a third of a step, per test image and grid point), PGD at every non-zero ε of the robustness profile and of Fig.
-        14's grid, DeepFool counted at its iteration limit (one backward pass per class an iteration: an upper
-        bound), and the curve after every epoch."""
+        forward pass, a third of a step, per test image and grid point), PGD at every non-zero ε of the robustness
+        profile and of Fig. 14's grid, DeepFool counted at its iteration limit (one backward pass per class an
+        iteration: an upper bound), and the curve after every epoch."""
         n_test = count(cfg, "n_eval_test", "test")
         n_robust = min(count(cfg, "n_robust", "test"), n_test)
         forward = n_test * (1 + len(cfg["angles"]) + len(cfg["shifts"]) + len(cfg["levels"])) / 3
