@@ -13,8 +13,10 @@ runs slower than alone (shared caches, memory bandwidth, the host), by how much 
 TRADES step alone, then beside a second process running the same step) and states every prediction for a job
 with a neighbour. A measured factor below 1 (CNN2 0.72 and CNN1_BN2 0.77 on 2026-12-06; GCNN 0.89 and MadryLeNet 0.95
 on 2026-12-07) is the host's wander between the two timings, not a job that runs faster for having a neighbour:
-the predictions count it as 1. Check a prediction against the first real runs: their records hold ``train_seconds``
-and ``eval_seconds``. Run on a quiet machine.
+the predictions count it as 1. Every network whose run is already stored at the profile is printed with what its
+record measured (``train_seconds``, ``eval_seconds``, its audit's seconds) beside the prediction, and each section
+with the ratio of the two over those networks: the check of the model against the real runs. Run on a quiet
+machine.
 
 A network must also fit one sitting: each session here starts on a fresh machine (2026-12-07: the artifact cache,
 checkpoints and saved audit chunks included, did not survive from one session to the next), so a network whose
@@ -106,6 +108,21 @@ def neighbour_factor(arch: str, loss, cfg: dict, batches: int = 4) -> float:
     return alone / beside
 
 
+def measured(method_grid, cfg: dict, arch: str, method: str, seed: int, profile: str) -> dict | None:
+    """Seconds of training, evaluation and audit that the stored run of this network at ``profile`` recorded, or
+    None where none is stored. Counted as the prediction counts them: training is its epochs' own seconds (a run
+    trained over several sittings counts them all), and the per-epoch curve, which ``train_seconds`` includes, goes to
+    the evaluation."""
+    path = results.run_path(method_grid.store, profile, method_grid.run_config(cfg, arch, method, seed))
+    if not path.exists():
+        return None
+    rec = results.read_record(path)
+    total = rec.get("train_seconds") or 0.0
+    epochs = sum(e.get("seconds", 0.0) for e in rec.get("history") or []) or total
+    return {"train_s": epochs, "eval_s": (rec.get("eval_seconds") or 0.0) + max(0.0, total - epochs),
+            "audit_s": ((rec.get("audit") or {}).get("provenance") or {}).get("seconds", 0.0)}
+
+
 def predict(section: str, profile: str, cache: dict, trained: set | None = None) -> list[dict]:
     """Per network of the section's grids at ``profile``: predicted seconds of training, evaluation and audit. A
     network already in ``trained`` (its ``network_id``: another grid trains and measures the very same network the
@@ -141,7 +158,8 @@ def predict(section: str, profile: str, cache: dict, trained: set | None = None)
                         "eval_s": 0.0 if shared else (slower * method_grid.eval_work(cfg)
                                                       / (cache[ekey] * cfg["eval_steps"])),
                         "audit_s": (n_audit * aa * share) if audit_here and aa else 0.0,
-                        "audit_known": aa is not None, "shared": shared})
+                        "audit_known": aa is not None, "shared": shared,
+                        "measured": None if shared else measured(method_grid, cfg, arch, method, seed, profile)})
             trained[network] = trained.get(network, False) or (arch, method, seed) in audited
     return out
 
@@ -170,10 +188,21 @@ def main():
                   + ("" if r["audit_known"] else " (no committed audit of this architecture: audit not counted)")
                   + (f"  ** {job_min:.0f} min: longer than a session ({args.session_min:g} min) **"
                      if job_min > args.session_min else ""))
+            if m := r["measured"]:
+                print(f"      its stored run measured: training {m['train_s'] / 60:6.1f} min, evaluation "
+                      f"{m['eval_s'] / 60:5.1f} min, audit {m['audit_s'] / 60:6.1f} min")
         hours = {k: sum(r[k] for r in runs) / 3600 for k in ("train_s", "eval_s", "audit_s")}
         print(f"{name} at {args.profile}: {len(runs)} networks, {sum(hours.values()):.1f} core-hours (training "
               f"{hours['train_s']:.1f}, evaluation {hours['eval_s']:.1f}, audits {hours['audit_s']:.1f}); "
               f"≈ {sum(hours.values()) / 2:.1f} h on 2 cores, one job per core")
+        keys, left = ("train_s", "eval_s", "audit_s"), [r for r in runs if not r["measured"] and not r["shared"]]
+        if done := [r for r in runs if r["measured"]]:
+            ratio = {k: sum(r["measured"][k] for r in done) / max(sum(r[k] for r in done), 1e-9)
+                     for k in ("train_s", "eval_s")}
+            print(f"  the {len(done)} stored networks took {ratio['train_s']:.2f}x the predicted training and "
+                  f"{ratio['eval_s']:.2f}x the predicted evaluation; "
+                  f"{len(left)} networks left, {sum(r[k] for r in left for k in keys) / 3600:.1f} core-hours by the "
+                  f"prediction")
     print("measured images/s (one thread, alone):", {" ".join(map(str, k)): round(v, 1) for k, v in cache.items()
                                                      if k[0] != "beside"})
     print("a job beside another runs slower than alone by (measured; below 1 counted as 1):",
