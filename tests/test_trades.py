@@ -242,6 +242,23 @@ def _full_table5(clean_trades=0.992, aa_n=1000):
             "claims": [{"id": f"trades.table5.{d}.far_above_natural", "passed": True} for d in defences]}
 
 
+def test_table5s_clean_note_explains_a_missed_clean_target_with_the_flat_end_of_the_curve():
+    from reprolib.papers.trades import targets
+
+    record = _full_table5(clean_trades=0.9892)
+    record["config"] = {"eps": 0.3, "n_eval_test": None, "milestones": [27], "epochs": 30, "attack_steps": 10,
+                        "attack_step_size": 0.04}
+    text = targets.clean_note(record)
+    assert text.startswith("**Why TRADES(1/λ=6) misses 99% clean.** It reaches 98.92% on the 10,000 test images, "
+                           "0.08 points short of the target and 0.56 below the paper's 99.48%")
+    assert "where Madry from the same budget reaches 99.10% (the paper: 99.36%)" in text
+    assert "final rate (28–30) its clean accuracy on the curve's images stayed within 99.1–99.3%" in text
+    assert "30 epochs, 27 of them at the initial rate (the paper: 100 and 55)" in text and "K = 10 steps of 0.04" in text and "Madry misses" not in text
+    record["config"]["milestones"] = [29]  # one epoch at the final rate: no range to read
+    assert "final rate" not in targets.clean_note(record)
+    assert targets.clean_note(_full_table5()) == ""  # both defences ≥ 99%
+
+
 def test_the_full_budgets_targets_are_judged_on_the_records_numbers():
     from reprolib import report
     from reprolib.papers.trades import targets

@@ -71,6 +71,24 @@ def test_table3_claims_hold_on_the_papers_own_rows():
     assert len(checks) == 3 and all(c["passed"] for c in checks)
 
 
+def test_table3s_slack_note_compares_the_slack_as_a_share_of_the_robust_error_with_the_papers():
+    def row(lam, a_rob, delta, paper=True):
+        a_paper, _, d_paper = tightness.PAPER[lam]
+        return {"lam": lam, "kind": "TRADES", "a_rob": a_rob, "delta_lhs": 1 - a_rob, "delta": delta,
+                "paper": {"a_rob": a_paper / 100, "delta": d_paper} if paper else None}
+
+    natural = {"lam": None, "kind": "natural (reference)", "a_rob": 0.97}
+    # twice the paper's robust error and twice its slack: as tight relative to what it bounds, less robust networks
+    rows = [natural, row(2.0, 0.9886, 0.013416), row(3.0, 0.9882, 0.011828)]
+    text = tightness.slack_note({"rows": rows}, 0.01)
+    assert "1.18, 1.00 here for λ = 2, 3 (mean 1.09) and 1.18, 1.00 in the paper (mean 1.09)" in text
+    assert "as tight here as in the paper" in text and "2.0 times the paper's 0.0057–0.0059" in text
+    rows[1]["delta"] = rows[2]["delta"] = 0.03  # a slack far above the robust error: the bound is looser here
+    assert "the bound is looser here than in the paper" in tightness.slack_note({"rows": rows}, 0.01)
+    assert tightness.slack_note({"rows": [natural, row(2.0, 0.99, 0.009)]}, 0.01) == ""  # the target met
+    assert tightness.slack_note({"rows": [natural, row(2.0, 0.99, 0.02, paper=False)]}, 0.01) == ""
+
+
 def test_table3_slack_with_autoattack_robust_error_is_recomputed_only_on_the_tables_own_images():
     rows = [{"lam": 2.0, "kind": "TRADES", "method": "TRADES(λ=2)", "delta_rhs": 0.05},
             {"lam": 3.0, "kind": "TRADES", "method": "TRADES(λ=3)", "delta_rhs": 0.02}]
