@@ -259,6 +259,23 @@ def test_table5s_clean_note_explains_a_missed_clean_target_with_the_flat_end_of_
     assert targets.clean_note(_full_table5()) == ""  # both defences ≥ 99%
 
 
+def test_table5s_released_note_sets_the_pgd_autoattack_gap_beside_the_authors_own_networks():
+    from reprolib.papers.trades import whitebox
+
+    row = {"method": "TRADES(1/λ=6)", "n": 1000, "pgd_acc": 0.954, "autoattack_acc": 0.923, "gap": 0.031,
+           "pgd_more_steps_acc": 0.944, "pgd_restarts_acc": 0.947}
+    record = {"config": {"eps": 0.3}, "audit": {"rows": [row]}}
+    text = whitebox.released_note(record)
+    assert text.startswith("**The authors' own network shows the same gap.**") and "3.6 points below FGSM^40" in text
+    assert "95.4% under this page's PGD and 92.3% under AutoAttack, both on the audit's 1,000 test images (3.1 " \
+        "points); PGD with 5× the steps 94.4%, with 5 restarts 94.7%" in text
+    row.update(autoattack_acc=0.85, gap=0.104)  # far below what the recipe gives: no excuse offered
+    text = whitebox.released_note(record)
+    assert text.startswith("**Our gap is larger") and "what the paper's recipe gives" not in text
+    assert whitebox.released_note({**record, "config": {"eps": 0.1}}) == ""  # not the paper's radius
+    assert whitebox.released_note({"config": {"eps": 0.3}, "audit": None}) == ""
+
+
 def test_the_full_budgets_targets_are_judged_on_the_records_numbers():
     from reprolib import report
     from reprolib.papers.trades import targets
