@@ -228,6 +228,14 @@ def test_table1_matches_the_spec(spec_text):
     assert values.TOY_ALL_ONE_NAT[0.2] == values.TOY_ALL_ONE_NAT[0.3] == Fraction(3, 5)
 
 
+def test_released_network_values_match_the_spec(spec_text):
+    from reprolib.papers.trades import whitebox
+
+    r = whitebox.RELEASED
+    assert (f"MNIST SmallCNN: natural {r['clean']:.2f}%, FGSM-40 {r['FGSM^40']:.2f}%, FGSM-1,000 {r['FGSM^1000']:.2f}%, "
+            f"best listed {r['strongest']:.2f}%") in spec_text
+
+
 def _full_table5(clean_trades=0.992, aa_n=1000):
     defences = ("Madry", "TRADES(1/λ=6)")
     curve = [{"epoch": e, "clean": c, "pgd": p} for e, c, p in ((28, 0.991, 0.95), (29, 0.993, 0.954),
