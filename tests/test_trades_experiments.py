@@ -52,6 +52,15 @@ def test_spearman_matches_scipy():
     assert sensitivity.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
 
 
+def test_a_rank_correlation_exactly_at_the_claims_bound_meets_it():
+    # four weights, the last two swapped: ρ = 1 − 6·2/(4·15) = 0.8 exactly (numpy's corrcoef gives 0.7999…)
+    rows = [{"arch": "Net", "method": sensitivity.row(b), "seed": 0, "test_acc": 0.72, "adv_test_acc": a}
+            for b, a in ((0.0, 0.283), (1.0, 0.479), (3.0, 0.520), (6.0, 0.508))]
+    assert sensitivity.spearman([0, 1, 3, 6], [0.283, 0.479, 0.520, 0.508]) == 0.8
+    rises = next(c for c in sensitivity.table4_claims(rows, "companion") if c["id"].endswith("robust_rises"))
+    assert rises["passed"] and rises["evidence"].startswith("ρ = 0.80;")
+
+
 def _paper_rows(dataset: str) -> list[dict]:
     arch = sensitivity.PAPER_ARCH[dataset]
     return [{"arch": arch, "method": m, "seed": 0, **v} for m, v in sensitivity.PAPER[arch].items()]
@@ -197,6 +206,24 @@ def test_table4s_trend_note_says_what_a_robust_accuracy_that_does_not_rise_with_
     falling[2]["test_acc"] = 0.99  # clean accuracy rising with the weight: the numbers, no reading of them
     facts = sensitivity.trend_note({"rows": falling})
     assert facts.startswith("Unlike the paper's") and facts.endswith("4: 89.7%).") and "fewer" not in facts
+
+
+def test_table4s_trend_note_says_when_one_seed_per_weight_cannot_resolve_the_papers_trend():
+    def net(beta, clean, rob, seed=0):
+        return {"arch": "Net", "method": sensitivity.row(beta), "seed": seed, "test_acc": clean, "adv_test_acc": rob}
+
+    rows = [net(0.0, 0.9891, 0.7393), net(1.0, 0.9844, 0.9156), net(2.0, 0.9773, 0.908), net(3.0, 0.9677, 0.8898),
+            net(4.0, 0.9622, 0.8884), net(5.0, 0.9708, 0.913)]
+    text = sensitivity.trend_note({"rows": rows})
+    assert "the largest change between neighbouring weights is +2.46 points (1/λ = 4 → 5), more than the paper's " \
+        "whole change from 1/λ = 1 to 5 (+0.90 points, each row's standard deviation at most 0.19)" in text
+    assert "fewer of their answers" not in text  # no reading built on two noisy end points
+    # a second seed per weight: the sentence about one network per weight no longer applies
+    seeded = rows + [net(b, r["test_acc"], r["adv_test_acc"], seed=1) for b, r in zip((0.0, 1, 2, 3, 4, 5), rows)]
+    assert "one network per weight" not in sensitivity.trend_note({"rows": seeded})
+    # one direction throughout (a steady fall): no word about noise
+    steady = [net(b, 0.98 - 0.005 * b, 0.92 - 0.006 * b) for b in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)]
+    assert "one network per weight" not in sensitivity.trend_note({"rows": steady})
 
 
 def test_table4s_natural_note_explains_a_failed_far_above_natural_check_with_the_natural_networks_accuracy():
