@@ -135,6 +135,9 @@ class MethodGrid:
     notes: str | Callable[[dict], str] = "scaled down (training subset, few epochs, evaluation subsets): see the " \
                                          "Deviations box"
     paper_eps: float | None = None  # the radius of ``paper``'s values: rows carry them only at it (None: always)
+    # the dataset of each architecture's values in ``paper``: a row of it on another dataset (a stand-in grid on
+    # Fashion-MNIST) carries none, so that no page or figure compares it with another dataset's numbers
+    paper_datasets: Mapping[str, str] = field(default_factory=dict)
     extra_keys: tuple[str, ...] = ()  # the section's settings that no training run reads (kept out of its hash)
     row_keys: tuple[str, ...] = ()  # what :meth:`evaluate` adds to a run record that the table's rows carry
     runs_artifact: str | None = None  # another grid's runs and checkpoints, read instead of this one's own
@@ -400,8 +403,11 @@ class MethodGrid:
         return metrics.accuracy(model, x, y), rec["test_acc"]
 
     def paper_values(self, cfg: dict, arch: str, method: str) -> dict[str, float]:
-        """The paper's values for a row of this configuration: none unless it runs at the paper's radius."""
+        """The paper's values for a row of this configuration: none unless it runs at the paper's radius and on the
+        dataset the paper measured that architecture on."""
         if self.paper_eps is not None and abs(cfg["eps"] - self.paper_eps) > 1e-12:
+            return {}
+        if arch in self.paper_datasets and cfg["dataset"] != self.paper_datasets[arch]:
             return {}
         return dict(self.paper.get(arch, {}).get(method, {}))
 

@@ -1,5 +1,6 @@
-"""Committed records store the claims computed when they were made; they must equal what today's checks say
-about the same rows (after changing a check, regenerate the record: its runs are reused)."""
+"""Committed records store the claims computed when they were made, and the paper's values their rows were
+compared with; both must equal what today's code says about the same rows (after changing a check or a grid's
+paper values, regenerate the record: its runs are reused)."""
 import json
 
 import pytest
@@ -38,3 +39,20 @@ def test_committed_claims_are_those_of_the_current_checks(path, key):
     record = json.loads((REPO_ROOT / "results" / path).read_text())
     assert record["claims"] == RECORDS[key](record), (
         f"results/{path}: stored claims differ from the current checks; delete the record and rerun its section")
+
+
+GRIDS = {g.artifact: g for g in (sensitivity.GRID, sensitivity.COMPANION, whitebox.GRID, table2.TABLE2_GRID,
+                                 table2.TABLE3_GRID, table2.TABLE4_GRID, cake_table3.GRID)}
+
+
+GRID_RECORDS = sorted(str(p.relative_to(REPO_ROOT / "results")) for p in (REPO_ROOT / "results").glob("*/*.json")
+                      if json.loads(p.read_text()).get("artifact") in GRIDS)
+
+
+@pytest.mark.parametrize("path", GRID_RECORDS)
+def test_committed_grid_rows_carry_the_paper_values_their_grid_attaches_now(path):
+    record = json.loads((REPO_ROOT / "results" / path).read_text())
+    grid = GRIDS[record["artifact"]]
+    stale = [r["method"] for r in record["rows"]
+             if r.get("paper") != grid.paper_values(record["config"], r["arch"], r["method"])]
+    assert not stale, f"results/{path}: rows {stale} carry other paper values; delete the record and rerun its section"

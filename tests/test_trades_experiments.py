@@ -52,6 +52,19 @@ def test_spearman_matches_scipy():
     assert sensitivity.spearman(a, b) == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
 
 
+def test_rows_on_a_stand_in_dataset_carry_no_paper_values():
+    from reprolib.papers.closer_look import table2
+
+    method = sensitivity.row(1.0)
+    assert sensitivity.GRID.paper_values({"dataset": "mnist", "eps": 0.1}, "Net", method)["adv_test_acc"] == 0.9475
+    # the companion: the paper's CIFAR-10 column on CIFAR-10, nothing for its Fashion-MNIST stand-in
+    assert sensitivity.COMPANION.paper_values({"dataset": "cifar10", "eps": 0.031}, "ResNet18", method)
+    assert sensitivity.COMPANION.paper_values({"dataset": "fashion_mnist", "eps": 0.1}, "Net", method) == {}
+    # closer_look's dropout proxy runs Table 2's CNN2 on Fashion-MNIST: Table 2's MNIST values are not its paper's
+    assert table2.TABLE2_GRID.paper_values({"dataset": "mnist", "eps": 0.1}, "CNN2", "AT")
+    assert table2.TABLE4_GRID.paper_values({"dataset": "fashion_mnist", "eps": 0.1}, "CNN2", "AT") == {}
+
+
 def test_a_rank_correlation_exactly_at_the_claims_bound_meets_it():
     # four weights, the last two swapped: ρ = 1 − 6·2/(4·15) = 0.8 exactly (numpy's corrcoef gives 0.7999…)
     rows = [{"arch": "Net", "method": sensitivity.row(b), "seed": 0, "test_acc": 0.72, "adv_test_acc": a}

@@ -107,8 +107,11 @@ def table4_claims(rows: list[dict], dataset: str = "mnist") -> list[dict]:
     return out
 
 
-GRID = MethodGrid("trades.table4", METHODS, PAPER, table4_claims, extra_keys=("companion",))
+PAPER_DATASETS = {arch: ds for ds, arch in PAPER_ARCH.items()}
+GRID = MethodGrid("trades.table4", METHODS, PAPER, table4_claims, extra_keys=("companion",),
+                  paper_datasets=PAPER_DATASETS)
 COMPANION = MethodGrid("trades.table4_companion", METHODS, PAPER, lambda rows: table4_claims(rows, "companion"),
+                       paper_datasets=PAPER_DATASETS,
                        notes="the CIFAR-10 column's protocol on the dataset in the configuration",
                        extra_keys=("companion",))
 SWEEP = variant_sweep("companion", GRID, COMPANION)

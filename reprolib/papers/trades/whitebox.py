@@ -245,7 +245,8 @@ def _notes(cfg: dict) -> str:
 GRID = WhiteBoxGrid("trades.table5", METHODS, notes=_notes, extra_keys=("eps_grid", "n_suite", "transfer_all"),
                     paper={"SmallCNN": {m: {"test_acc": round(v["A_nat"] / 100, 6),
                                             "adv_test_acc": round(v[PGD] / 100, 6)}
-                                        for m, v in TABLE5.items()}}, paper_eps=0.3)
+                                        for m, v in TABLE5.items()}}, paper_eps=0.3,
+                    paper_datasets={"SmallCNN": "mnist"})
 
 
 def run_table5(cfg: dict, profile: str, recompute: bool = False, progress: bool = True) -> dict[str, dict]:
