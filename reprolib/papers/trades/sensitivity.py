@@ -183,7 +183,7 @@ def levels_note(record: dict) -> str:
                  "clean accuracy falls as 1/λ grows. The paper names its MNIST network only as two convolutions and "
                  f"two dense layers; the repository's `{arch}` ({models.num_params(models.build(arch)):,} parameters, "
                  "with dropout) is the inferred one (REPRO_SPEC §1.5 A), and these levels suggest that the paper's "
-                 "network is larger. The trend in 1/λ is what this page can still judge.")
+                 "network is larger. What is left to judge is the trend in 1/λ (below).")
     return text
 
 
