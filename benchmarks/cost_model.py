@@ -191,11 +191,11 @@ def main():
             if m := r["measured"]:
                 print(f"      its stored run measured: training {m['train_s'] / 60:6.1f} min, evaluation "
                       f"{m['eval_s'] / 60:5.1f} min, audit {m['audit_s'] / 60:6.1f} min")
-        hours = {k: sum(r[k] for r in runs) / 3600 for k in ("train_s", "eval_s", "audit_s")}
+        keys, left = ("train_s", "eval_s", "audit_s"), [r for r in runs if not r["measured"] and not r["shared"]]
+        hours = {k: sum(r[k] for r in runs) / 3600 for k in keys}
         print(f"{name} at {args.profile}: {len(runs)} networks, {sum(hours.values()):.1f} core-hours (training "
               f"{hours['train_s']:.1f}, evaluation {hours['eval_s']:.1f}, audits {hours['audit_s']:.1f}); "
               f"≈ {sum(hours.values()) / 2:.1f} h on 2 cores, one job per core")
-        keys, left = ("train_s", "eval_s", "audit_s"), [r for r in runs if not r["measured"] and not r["shared"]]
         if done := [r for r in runs if r["measured"]]:
             ratio = {k: sum(r["measured"][k] for r in done) / max(sum(r[k] for r in done), 1e-9)
                      for k in ("train_s", "eval_s")}

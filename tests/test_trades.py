@@ -254,7 +254,8 @@ def test_table5s_clean_note_explains_a_missed_clean_target_with_the_flat_end_of_
     from reprolib.papers.trades import targets
 
     record = _full_table5(clean_trades=0.9892)
-    record["config"] = {"eps": 0.3, "n_eval_test": None, "milestones": [27], "epochs": 30, "attack_steps": 10,
+    record["config"] = {"dataset": "mnist", "eps": 0.3, "n_eval_test": None, "milestones": [27], "epochs": 30,
+                        "attack_steps": 10,
                         "attack_step_size": 0.04}
     text = targets.clean_note(record)
     assert text.startswith("**Why TRADES(1/λ=6) misses 99% clean.** It reaches 98.92% on the 10,000 test images, "

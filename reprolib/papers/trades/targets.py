@@ -7,8 +7,8 @@ the page (the curve and the audit say why), not dropped. Nothing here measures: 
 """
 from __future__ import annotations
 
-from ...claims import claim, curve_tail
-from ...grid import audit_target
+from ...claims import claim, curve_span, curve_tail
+from ...grid import audit_target, count
 from .whitebox import DEFENCES, PGD, TABLE5
 
 FGSM40, CLEAN, NATURAL_CLEAN, AUTOATTACK = 0.94, 0.99, 0.993, 0.90  # Table 5 (MNIST rows at ε = 0.3)
@@ -102,18 +102,18 @@ def clean_note(record: dict) -> str:
     for d in missed:
         r = rows[d]
         text = (f"**Why {d} misses {CLEAN:.0%} clean.** It reaches {_pct(r['test_acc'])} on the "
-                f"{'10,000' if cfg.get('n_eval_test') is None else format(cfg['n_eval_test'], ',')} test images, "
+                f"{count(cfg, 'n_eval_test', 'test'):,} test images, "
                 f"{100 * (CLEAN - r['test_acc']):.2f} points short of the target and "
                 f"{TABLE5[d]['A_nat'] - 100 * r['test_acc']:.2f} below the paper's {TABLE5[d]['A_nat']:.2f}%")
         others = [o for o in DEFENCES if o in rows and o != d]
         text += "".join(f", where {o} from the same budget reaches {_pct(rows[o]['test_acc'])} (the paper: "
                         f"{TABLE5[o]['A_nat']:.2f}%)" for o in others) + ". "
-        tail = [c for c in r.get("curve") or [] if c["epoch"] > final]
-        if len(tail) >= 2:
-            lo, hi = 100 * min(c["clean"] for c in tail), 100 * max(c["clean"] for c in tail)
-            text += (f"Over its epochs at the final rate ({tail[0]['epoch']}–{tail[-1]['epoch']}) its clean accuracy "
-                     f"on the curve's images stayed within {lo:.1f}–{hi:.1f}%: more epochs of this schedule would not "
-                     f"have closed the gap. ")
+        span = curve_span(r, sum(c["epoch"] > final for c in r.get("curve") or []))
+        if span:
+            (first_epoch, last_epoch), (lo, hi) = span["epochs"], span["clean"]
+            text += (f"Over its epochs at the final rate ({first_epoch}–{last_epoch}) its clean accuracy on the "
+                     f"curve's images stayed within {lo:.1f}–{hi:.1f}%: more epochs of this schedule would not have "
+                     f"closed the gap. ")
         first = min(cfg.get("milestones") or [cfg["epochs"]])
         text += (f"The recipe departs from the paper's in its {cfg['epochs']} epochs, {first} of them at the initial "
                  f"rate (the paper: 100 and 55), and its training attack of K = {cfg['attack_steps']} steps of "
